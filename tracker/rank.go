@@ -1,0 +1,51 @@
+package tracker
+
+import (
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/p2phls/p2phls/tracker/peerstore"
+)
+
+// uptimeFull is the uptime past which a peer counts as fully stable.
+const uptimeFull = 10 * time.Minute
+
+// Rank orders peers best first for a newcomer and returns at most n, never
+// exclude. The score weighs uptime (the seed's "stable peer") and spare
+// upload (declared capacity minus measured upload rate) equally; scores are
+// bucketed in tenths and peers within a bucket are shuffled, so load spreads
+// over equals instead of piling on the first.
+func Rank(peers []peerstore.Peer, exclude string, n int, now time.Time) []peerstore.Peer {
+	out := make([]peerstore.Peer, 0, len(peers))
+	var maxSpare int64
+	for _, p := range peers {
+		if p.ID == exclude {
+			continue
+		}
+		out = append(out, p)
+		maxSpare = max(maxSpare, spare(p))
+	}
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	score := make(map[string]int, len(out))
+	for _, p := range out {
+		score[p.ID] = bucket(p, maxSpare, now)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return score[out[i].ID] > score[out[j].ID] })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func spare(p peerstore.Peer) int64 { return max(0, p.UploadCap-p.UpRate) }
+
+// bucket is the peer's score, 0..10.
+func bucket(p peerstore.Peer, maxSpare int64, now time.Time) int {
+	up := min(now.Sub(p.Joined), uptimeFull).Seconds() / uptimeFull.Seconds()
+	var sp float64
+	if maxSpare > 0 {
+		sp = float64(spare(p)) / float64(maxSpare)
+	}
+	return int((max(up, 0)*0.5 + sp*0.5) * 10)
+}

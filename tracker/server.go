@@ -1,0 +1,108 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/p2phls/p2phls/tracker/peerstore"
+)
+
+// ServerConfig is what `p2phls tracker` takes.
+type ServerConfig struct {
+	Listen    string        // host:port; port 0 picks a free one
+	RedisURL  string        // empty: in-memory registry (one node)
+	Heartbeat time.Duration // default 10s
+	Node      string        // node id, random when empty
+	Origins   []string      // allowed WebSocket Origin patterns; empty: any
+	Auth      Authorizer
+	Logger    *slog.Logger
+}
+
+// Server is a tracker node on a listening socket.
+type Server struct {
+	Tracker *Tracker
+	Addr    string // the address actually bound
+	store   peerstore.Store
+	srv     *http.Server
+	ln      net.Listener
+	cancel  context.CancelFunc
+	errc    chan error
+	once    sync.Once
+	err     error
+}
+
+// Start binds the listener and serves in the background until Close.
+func Start(cfg ServerConfig) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	store, bus, err := openStore(cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		NewSwarmCollector(store, 100))
+	ctx, cancel := context.WithCancel(context.Background())
+	t, err := New(ctx, Config{Store: store, Bus: bus, Node: cfg.Node, Heartbeat: cfg.Heartbeat, Auth: cfg.Auth,
+		Logger: cfg.Logger, Metrics: NewMetrics(reg)})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		cancel()
+		t.Shutdown(context.Background())
+		return nil, fmt.Errorf("tracker: listen: %w", err)
+	}
+	s := &Server{Tracker: t, Addr: ln.Addr().String(), store: store, ln: ln, cancel: cancel, errc: make(chan error, 1),
+		srv: &http.Server{Handler: t.Handler(ctx, HandlerConfig{Origins: cfg.Origins, Gatherer: reg}), ReadHeaderTimeout: 10 * time.Second}}
+	go func() { s.errc <- s.srv.Serve(ln) }()
+	cfg.Logger.Info("tracker listening", "addr", s.Addr, "node", t.Node(), "store", storeName(cfg.RedisURL))
+	return s, nil
+}
+
+func storeName(url string) string {
+	if url == "" {
+		return "memory"
+	}
+	return "redis"
+}
+
+func openStore(url string) (peerstore.Store, peerstore.Bus, error) {
+	if url == "" {
+		m := peerstore.NewMemory(nil)
+		return m, m, nil
+	}
+	r, err := peerstore.NewRedis(url, "", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, r, nil
+}
+
+// Close tells the peers, removes their entries and stops serving.
+func (s *Server) Close(ctx context.Context) error {
+	s.once.Do(func() { s.err = s.close(ctx) })
+	return s.err
+}
+
+func (s *Server) close(ctx context.Context) error {
+	s.Tracker.Shutdown(ctx)
+	s.cancel()
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return errors.Join(err, s.store.Close())
+}
