@@ -1,0 +1,28 @@
+GO ?= go
+BIN := bin/p2phls
+FUZZTIME ?= 10s
+
+.PHONY: build demo test fuzz bench-tracker clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/p2phls
+
+## demo: the main job on embedded defaults, all on loopback.
+demo: build
+	$(BIN) demo
+
+## test: every test (unit, Redis, end to end), vet, and a short fuzz run.
+test:
+	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+fuzz:
+	$(GO) test -run XXX -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./tracker
+
+bench-tracker: build
+	$(BIN) bench tracker --json
+
+clean:
+	rm -rf bin

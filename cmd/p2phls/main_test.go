@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"github.com/p2phls/p2phls/internal/redistest"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "p2phls-bin")
+	if err != nil {
+		panic(err)
+	}
+	binPath = filepath.Join(dir, "p2phls")
+	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("build: %v\n%s", err, out))
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var listenRe = regexp.MustCompile(`listening.* addr=(\S+)`)
+
+// startProc runs the binary and returns it with the address it logged.
+func startProc(t *testing.T, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, a
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%v: no listening line", args)
+	}
+	return nil, ""
+}
+
+func wsJoin(t *testing.T, addr, swarm string) (*websocket.Conn, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	if err := wsjson.Write(ctx, c, map[string]string{"type": "join", "swarm": swarm}); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := wsjson.Read(ctx, c, &m); err != nil || m["type"] != "joined" {
+		t.Fatalf("join: %v %v", m, err)
+	}
+	return c, m["peer"].(string)
+}
+
+func swarmPeers(t *testing.T, addr, swarm string) int {
+	resp, err := http.Get("http://" + addr + "/v1/swarms/" + swarm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == 404 {
+		return 0
+	}
+	var m struct{ Peers int }
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("swarm: %s", b)
+	}
+	return m.Peers
+}
+
+// Two tracker processes on one Redis: a node killed without a goodbye takes
+// its peers out of the registry within two heartbeats; SIGTERM tells the peers.
+func TestTrackerProcessesOnRedis(t *testing.T) {
+	rs := redistest.Start(t)
+	hb := 500 * time.Millisecond
+	procA, a := startProc(t, "tracker", "--listen", "127.0.0.1:0", "--redis", rs.URL, "--heartbeat", hb.String())
+	procB, b := startProc(t, "tracker", "--listen", "127.0.0.1:0", "--redis", rs.URL, "--heartbeat", hb.String())
+	wsJoin(t, a, "kill")
+	cb, _ := wsJoin(t, b, "kill")
+	if n := swarmPeers(t, b, "kill"); n != 2 {
+		t.Fatalf("node B counts %d peers, want 2", n)
+	}
+	killed := time.Now()
+	_ = procA.Process.Signal(syscall.SIGKILL)
+	for swarmPeers(t, b, "kill") != 1 {
+		if time.Since(killed) > 2*hb+time.Second {
+			t.Fatalf("peer of a killed node still listed after %v", time.Since(killed))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("peer of killed node gone after %v (heartbeat %v)", time.Since(killed), hb)
+
+	_ = procB.Process.Signal(syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var m map[string]any
+	if err := wsjson.Read(ctx, cb, &m); err != nil || m["type"] != "shutdown" {
+		t.Fatalf("on SIGTERM the peer got %v, %v; want a shutdown notice", m, err)
+	}
+	if err := procB.Wait(); err != nil {
+		t.Fatalf("tracker exit after SIGTERM: %v", err)
+	}
+}
+
+func TestEnvOverridesFlags(t *testing.T) {
+	t.Setenv("P2PHLS_LISTEN", "127.0.0.1:0")
+	t.Setenv("P2PHLS_HEARTBEAT", "not-a-duration")
+	err := run(context.Background(), []string{"tracker"}, io.Discard)
+	if err == nil || !regexp.MustCompile(`P2PHLS_HEARTBEAT`).MatchString(err.Error()) {
+		t.Fatalf("bad env value: err = %v, want it named", err)
+	}
+}
