@@ -24,6 +24,8 @@ type command struct {
 
 var commands = map[string]command{
 	"tracker": {"signaling, discovery and swarm stats", runTracker},
+	"origin":  {"live HLS test origin looping a clip", runOrigin},
+	"demo":    {"origin + tracker on loopback", runDemo},
 	"bench":   {"benchmarks: bench tracker [--json]", runBench},
 }
 

@@ -1,0 +1,210 @@
+package hls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Source errors.
+var (
+	ErrTooLarge  = errors.New("hls: body exceeds the maximum size")
+	ErrBadStatus = errors.New("hls: bad HTTP status")
+	ErrBadRange  = errors.New("hls: server answered a different range")
+)
+
+// SourceConfig configures a Source. Zero values take the defaults noted.
+type SourceConfig struct {
+	// Servers replace the scheme and host of every URL fetched, tried in
+	// round robin order with failover (the seed's source_servers), e.g.
+	// "http://cdn1:8080". Empty: URLs are fetched as they are.
+	Servers []string
+	Client  *http.Client
+	// Attempt bounds one request to one server, headers and body: past it the
+	// server counts as slow and the next one is tried. Default 4s.
+	Attempt time.Duration
+	// Rounds is how many times the whole server list is tried. Default 2.
+	Rounds int
+	// Backoff between rounds, doubling. Default 100ms.
+	Backoff time.Duration
+	// MaxBody is the largest body accepted. Default 64 MiB.
+	MaxBody int64
+	Logger  *slog.Logger
+}
+
+// SourceStats are a Source's counters.
+type SourceStats struct {
+	Requests  int64 `json:"requests"`
+	Failures  int64 `json:"failures"`
+	Failovers int64 `json:"failovers"`
+	Bytes     int64 `json:"bytes"`
+}
+
+// Source fetches playlists and segments from the CDN: ordered servers, round
+// robin, failover on error, timeout or slowness, retries with backoff.
+type Source struct {
+	cfg                                   SourceConfig
+	next                                  atomic.Uint64
+	requests, failures, failovers, nbytes atomic.Int64
+}
+
+// NewSource returns a Source.
+func NewSource(cfg SourceConfig) *Source {
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{}
+	}
+	if cfg.Attempt <= 0 {
+		cfg.Attempt = 4 * time.Second
+	}
+	if cfg.Rounds <= 0 {
+		cfg.Rounds = 2
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 100 * time.Millisecond
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 64 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Source{cfg: cfg}
+}
+
+// Stats returns the counters.
+func (s *Source) Stats() SourceStats {
+	return SourceStats{s.requests.Load(), s.failures.Load(), s.failovers.Load(), s.nbytes.Load()}
+}
+
+// targets lists the URLs to try for raw, in this request's server order.
+func (s *Source) targets(raw string) ([]string, error) {
+	if len(s.cfg.Servers) == 0 {
+		return []string{raw}, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("hls: url %q: %w", raw, err)
+	}
+	start := int(s.next.Add(1)-1) % len(s.cfg.Servers)
+	out := make([]string, len(s.cfg.Servers))
+	for i := range out {
+		srv, err := url.Parse(s.cfg.Servers[(start+i)%len(s.cfg.Servers)])
+		if err != nil {
+			return nil, fmt.Errorf("hls: source server: %w", err)
+		}
+		v := *u
+		v.Scheme, v.Host = srv.Scheme, srv.Host
+		out[i] = v.String()
+	}
+	return out, nil
+}
+
+// Fetch returns the resource at raw, or the byte range r of it when r is not
+// nil, from the first server that delivers it in time.
+func (s *Source) Fetch(ctx context.Context, raw string, r *ByteRange) ([]byte, error) {
+	urls, err := s.targets(raw)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	backoff := s.cfg.Backoff
+	for round := range s.cfg.Rounds {
+		for i, u := range urls {
+			if round > 0 || i > 0 {
+				s.failovers.Add(1)
+			}
+			b, err := s.attempt(ctx, u, r)
+			if err == nil {
+				return b, nil
+			}
+			s.failures.Add(1)
+			s.cfg.Logger.Debug("source attempt failed", "url", u, "err", err)
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("hls: fetch %s: %w", raw, errors.Join(append(errs, ctx.Err())...))
+			}
+		}
+		select {
+		case <-time.After(backoff):
+			backoff *= 2
+		case <-ctx.Done():
+			return nil, fmt.Errorf("hls: fetch %s: %w", raw, errors.Join(append(errs, ctx.Err())...))
+		}
+	}
+	return nil, fmt.Errorf("hls: fetch %s: every source failed: %w", raw, errors.Join(errs...))
+}
+
+func (s *Source) attempt(ctx context.Context, u string, r *ByteRange) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Attempt)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		req.Header.Set("Range", r.Header())
+	}
+	s.requests.Add(1)
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if err := checkStatus(resp, r); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBody+1))
+	s.nbytes.Add(int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > s.cfg.MaxBody {
+		return nil, fmt.Errorf("%w (%d)", ErrTooLarge, s.cfg.MaxBody)
+	}
+	if r != nil && resp.StatusCode == http.StatusOK { // server ignored Range: cut it here
+		if r.Start+r.Length > int64(len(b)) {
+			return nil, fmt.Errorf("%w: range %s of a %d-byte body", ErrBadRange, r.Header(), len(b))
+		}
+		b = b[r.Start : r.Start+r.Length]
+	}
+	if r != nil && int64(len(b)) != r.Length {
+		return nil, fmt.Errorf("%w: got %d bytes, want %d", ErrBadRange, len(b), r.Length)
+	}
+	return b, nil
+}
+
+func checkStatus(resp *http.Response, r *ByteRange) error {
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return nil
+	case resp.StatusCode == http.StatusPartialContent && r != nil:
+		start, ok := contentRangeStart(resp.Header.Get("Content-Range"))
+		if !ok || start != r.Start {
+			return fmt.Errorf("%w: asked %s, got %q", ErrBadRange, r.Header(), resp.Header.Get("Content-Range"))
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrBadStatus, resp.Status)
+}
+
+// contentRangeStart parses "bytes START-END/SIZE".
+func contentRangeStart(h string) (int64, bool) {
+	rest, ok := strings.CutPrefix(h, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	a, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(a, 10, 64)
+	return n, err == nil
+}
