@@ -20,6 +20,7 @@ test:
 
 fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./tracker
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./hls
 
 bench-tracker: build
 	$(BIN) bench tracker --json

@@ -19,9 +19,10 @@ type Item struct {
 }
 
 // Follower tracks a live media playlist and reports each new segment once,
-// in order. An encoder restart — the media sequence going backwards, or the
-// discontinuity sequence going backwards — starts a new epoch instead of
-// waiting for sequence numbers that will never come.
+// in order. An encoder restart — the whole playlist older than the previous
+// one's first segment, or the discontinuity sequence going backwards — starts
+// a new epoch instead of waiting for sequence numbers that will never come.
+// A playlist only slightly behind (a lagging CDN node) is ignored.
 type Follower struct {
 	epoch    int
 	lastSeq  int64
@@ -39,9 +40,14 @@ func (f *Follower) Epoch() int { return f.epoch }
 // Update takes a freshly fetched playlist and returns the segments not seen
 // before.
 func (f *Follower) Update(m *Media) []Item {
-	if f.started && (m.MediaSequence < f.lastMS || m.DiscSeq < f.lastDisc) {
-		f.epoch++
-		f.lastSeq = -1
+	if f.started {
+		switch {
+		case m.MediaSequence+int64(len(m.Segments)) <= f.lastMS || m.DiscSeq < f.lastDisc:
+			f.epoch++
+			f.lastSeq = -1
+		case m.MediaSequence < f.lastMS:
+			return nil // stale copy from a lagging server
+		}
 	}
 	f.started = true
 	f.lastMS, f.lastDisc = m.MediaSequence, m.DiscSeq

@@ -33,11 +33,11 @@ var ErrNoSegments = errors.New("origin: no .ts segments")
 type Clip struct {
 	Segments [][]byte
 	etags    []string
-	steps    ccStep
+	loop     loopMeta
 }
 
 func newClip(segs [][]byte) *Clip {
-	c := &Clip{Segments: segs, steps: loopSteps(segs)}
+	c := &Clip{Segments: segs, loop: measureLoop(segs)}
 	for _, s := range segs {
 		sum := sha256.Sum256(s)
 		c.etags = append(c.etags, `"`+hex.EncodeToString(sum[:8])+`"`)
@@ -221,7 +221,7 @@ func (o *Origin) loop(n int64) int64    { return n / int64(len(o.cfg.Clip.Segmen
 
 // Segment returns the bytes of live segment n as the origin serves them.
 func (o *Origin) Segment(n int64) []byte {
-	return shiftCC(o.cfg.Clip.Segments[o.clipIndex(n)], o.cfg.Clip.steps, o.loop(n))
+	return rewriteLoop(o.cfg.Clip.Segments[o.clipIndex(n)], o.cfg.Clip.loop, o.loop(n))
 }
 
 // throttled caps a response at rate bytes/s.

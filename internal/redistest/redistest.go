@@ -6,13 +6,14 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/p2phls/p2phls/internal/testbin"
 )
 
 // Server is a redis-server process owned by one test.
@@ -28,12 +29,7 @@ type Server struct {
 // under CI=true where a missing server is a failure.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server not installed (CI=true: Redis tests never skip): %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
+	testbin.Require(t, "redis-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
