@@ -30,7 +30,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(gctx, log, "origin", *originAddr, origin.New(origin.Config{Logger: log})) })
+	g.Go(func() error {
+		return serveHTTP(gctx, log, "origin", *originAddr, origin.New(origin.Config{Logger: log}))
+	})
 	fmt.Fprintf(stdout, `p2phls demo on loopback (Ctrl-C to stop)
   live playlist  http://%s/live/index.m3u8      try: ffplay http://%s/live/index.m3u8
   tracker        ws://%s/v1/ws                  swarms: curl http://%s/v1/swarms
