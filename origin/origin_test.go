@@ -7,7 +7,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +178,23 @@ func TestTimestampsRunAcrossLoops(t *testing.T) {
 				last[pid] = v
 			}
 		}
+	}
+}
+
+func TestLoadDirOrdersNaturally(t *testing.T) {
+	dir := t.TempDir()
+	c := BuiltinClip()
+	for i, name := range []string{"a1.ts", "a2.ts", "a10.ts"} {
+		if err := os.WriteFile(filepath.Join(dir, name), c.Segments[i], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
+	got, err := LoadDir(dir)
+	if err != nil || len(got.Segments) != 3 || !bytes.Equal(got.Segments[2], c.Segments[2]) || !bytes.Equal(got.Segments[1], c.Segments[1]) {
+		t.Fatalf("LoadDir: %v, %d segments", err, len(got.Segments))
+	}
+	if _, err := LoadDir(t.TempDir()); !errors.Is(err, ErrNoSegments) {
+		t.Fatalf("empty dir: %v", err)
 	}
 }

@@ -138,8 +138,8 @@ func (s *Session) join(ctx context.Context, m Message) error {
 		old.joined = false
 	}
 	s.t.local[id] = s
+	s.joined, s.peer = true, p // under t.mu: the heartbeat reads s.peer
 	s.t.mu.Unlock()
-	s.joined, s.peer = true, p
 	s.t.m.peers.Inc()
 	s.sink.Send(encode(joinedMsg{Type: "joined", Version: ProtocolVersion, Peer: id, Swarm: m.Swarm,
 		Peers: ids(peers), StatsKey: key, Interval: int(s.t.cfg.Heartbeat / time.Millisecond)}))

@@ -55,6 +55,7 @@ type Tracker struct {
 	local map[string]*Session // joined sessions by peer id
 	all   map[*Session]struct{}
 	stop  func()
+	wg    sync.WaitGroup // connection writers, flushed on Shutdown
 	done  chan struct{}
 	quit  chan struct{}
 }
@@ -216,6 +217,12 @@ func (t *Tracker) Shutdown(ctx context.Context) {
 		s.sink.Send(bye)
 		s.sink.Close(CloseGoingAway, "tracker shutting down")
 		s.Disconnect(ctx)
+	}
+	flushed := make(chan struct{})
+	go func() { t.wg.Wait(); close(flushed) }()
+	select { // let the writers deliver the notice and the close frame
+	case <-flushed:
+	case <-ctx.Done():
 	}
 	select {
 	case <-t.quit:

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -29,15 +30,18 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	oln, err := net.Listen("tcp", *originAddr)
+	if err != nil {
+		_ = tr.Close(context.Background())
+		return fmt.Errorf("origin: listen: %w", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return serveHTTP(gctx, log, "origin", *originAddr, origin.New(origin.Config{Logger: log}))
-	})
+	g.Go(func() error { return serveListener(gctx, log, "origin", oln, origin.New(origin.Config{Logger: log})) })
 	fmt.Fprintf(stdout, `p2phls demo on loopback (Ctrl-C to stop)
   live playlist  http://%s/live/index.m3u8      try: ffplay http://%s/live/index.m3u8
   tracker        ws://%s/v1/ws                  swarms: curl http://%s/v1/swarms
   metrics        http://%s/metrics
-`, *originAddr, *originAddr, tr.Addr, tr.Addr, tr.Addr)
+`, oln.Addr(), oln.Addr(), tr.Addr, tr.Addr, tr.Addr)
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -147,3 +147,42 @@ func TestEnvOverridesFlags(t *testing.T) {
 		t.Fatalf("bad env value: err = %v, want it named", err)
 	}
 }
+
+// The demo starts the origin and the tracker and says where they are.
+func TestDemoStartsOriginAndTracker(t *testing.T) {
+	cmd := exec.Command(binPath, "demo", "--origin", "127.0.0.1:0", "--tracker", "127.0.0.1:0")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	urls := map[string]string{}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && len(urls) < 2 {
+		f := regexp.MustCompile(`^\s+(live playlist|tracker)\s+(\S+)`).FindStringSubmatch(sc.Text())
+		if f != nil {
+			urls[f[1]] = f[2]
+		}
+	}
+	resp, err := http.Get(urls["live playlist"])
+	if err != nil {
+		t.Fatalf("playlist from %v: %v", urls, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !regexp.MustCompile(`#EXTINF:2.000,\nseg5.ts`).Match(b) {
+		t.Fatalf("playlist: %d %s", resp.StatusCode, b)
+	}
+	trackerHTTP := regexp.MustCompile(`^ws://(.*)/v1/ws$`).FindStringSubmatch(urls["tracker"])
+	if trackerHTTP == nil {
+		t.Fatalf("tracker URL %q", urls["tracker"])
+	}
+	wsJoin(t, trackerHTTP[1], "demo")
+	if n := swarmPeers(t, trackerHTTP[1], "demo"); n != 1 {
+		t.Fatalf("demo tracker counts %d peers", n)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("demo exit after SIGTERM: %v", err)
+	}
+}

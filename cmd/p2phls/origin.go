@@ -49,6 +49,11 @@ func serveHTTP(ctx context.Context, log *slog.Logger, name, addr string, h http.
 	if err != nil {
 		return fmt.Errorf("%s: listen: %w", name, err)
 	}
+	return serveListener(ctx, log, name, ln, h)
+}
+
+// serveListener serves h on ln until ctx ends.
+func serveListener(ctx context.Context, log *slog.Logger, name string, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	log.Info(name+" listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
