@@ -3,11 +3,11 @@ package origin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
