@@ -1,0 +1,151 @@
+package engine
+
+import "fmt"
+
+// onPiece takes stripe data from a neighbour (pushed or requested).
+func (e *Engine) onPiece(n *neighbour, m *Message) error {
+	s := e.seg(m.Seg)
+	if !e.setSize(s, int64(m.Size)) {
+		return fmt.Errorf("%w: segment %s size %d, known as %d", ErrWire, m.Seg, m.Size, s.size)
+	}
+	k := int(m.Stripe)
+	if int64(m.Offset)+int64(len(m.Data)) > s.stripeLen(k) {
+		return fmt.Errorf("%w: piece past the end of stripe %d", ErrWire, k)
+	}
+	e.addData(s, k, int64(m.Offset), m.Data, n)
+	return nil
+}
+
+// addData adds bytes at off of stripe k (from a peer, or the CDN when n is
+// nil), forwards what is new to the stripe's children and delivers the
+// segment once complete.
+func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
+	if n != nil {
+		e.stats.BytesP2P += int64(len(b))
+	}
+	st := &s.stripes[k]
+	if off > st.got || s.ready {
+		e.stats.BytesWasted += int64(len(b)) // out of order or late: the deadline fetch covers it
+		return
+	}
+	skip := st.got - off
+	if skip >= int64(len(b)) {
+		e.stats.BytesWasted += int64(len(b))
+		return
+	}
+	e.stats.BytesWasted += skip
+	fresh := b[skip:]
+	st.pieces = append(st.pieces, fresh)
+	from := st.got
+	st.got += int64(len(fresh))
+	e.forward(s, k, from, fresh)
+	if s.complete(k) {
+		e.checkReady(s)
+	}
+}
+
+// forward pushes new bytes of stripe k to its children, cut through.
+func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
+	if len(e.children[k]) == 0 {
+		return
+	}
+	for len(b) > 0 {
+		c := min(len(b), MaxPiece)
+		m := Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: b[:c]}
+		for id := range e.children[k] {
+			e.send(id, &m)
+		}
+		b, off = b[c:], off+int64(c)
+	}
+}
+
+// catchUp sends a new child what this peer already holds of stripe k of the
+// newest segments still in play.
+func (e *Engine) catchUp(id PeerID, k int) {
+	for i := max(0, len(e.order)-2); i < len(e.order); i++ {
+		s := e.segs[e.order[i]]
+		if s == nil || s.size < 0 {
+			continue
+		}
+		var off int64
+		for _, p := range s.stripes[k].pieces {
+			for q := p; len(q) > 0; {
+				c := min(len(q), MaxPiece)
+				e.send(id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: q[:c]})
+				q, off = q[c:], off+int64(c)
+			}
+		}
+	}
+}
+
+func (e *Engine) checkReady(s *segment) {
+	if s.ready || !s.known || s.size < 0 {
+		return
+	}
+	var all [][]byte
+	for k := range s.stripes {
+		if !s.complete(k) {
+			return
+		}
+		all = append(all, s.stripes[k].pieces...)
+	}
+	s.ready = true
+	if s.stop != nil {
+		s.stop()
+	}
+	if s.repair != nil {
+		s.repair()
+	}
+	e.stats.Segments++
+	if s.info.Duration > 0 {
+		e.bitrate = 0.8*e.bitrate + 0.2*float64(s.size)/s.info.Duration.Seconds()
+	}
+	for k := range e.up {
+		e.up[k].late = 0
+	}
+	have := Message{Type: THave, Seg: s.info.ID, Size: uint32(s.size), Have: 1<<e.cfg.Stripes - 1}
+	for id := range e.nbrs {
+		e.send(id, &have)
+	}
+	e.pl.Ready(s.info, all)
+}
+
+// onRequest serves a pull for bytes this peer holds.
+func (e *Engine) onRequest(n *neighbour, m *Message) {
+	s := e.segs[m.Seg]
+	if s == nil || e.cfg.ConsumeOnly || s.size < 0 {
+		return
+	}
+	k := int(m.Stripe)
+	end := min(int64(m.Offset)+int64(m.Length), s.stripes[k].got)
+	var pos int64
+	for _, p := range s.stripes[k].pieces {
+		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)
+		for a < z {
+			c := min(z-a, MaxPiece)
+			e.send(n.id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(a), Data: p[a-pos : a-pos+c]})
+			a += c
+		}
+		pos += int64(len(p))
+	}
+}
+
+// pullRepair asks a neighbour that has the segment for stripes that have not
+// started by half-way to the deadline (the seed's hasChunk/getPiece).
+func (e *Engine) pullRepair(s *segment) {
+	if s.ready || s.size < 0 {
+		return
+	}
+	for k := range s.stripes {
+		st := s.stripes[k]
+		if s.complete(k) || st.cdn || st.got > 0 && e.up[k].peer != "" {
+			continue
+		}
+		for _, n := range e.nbrs {
+			if n.haves[s.info.ID]&(1<<k) != 0 && !n.consume {
+				e.send(n.id, &Message{Type: TRequest, Seg: s.info.ID, Stripe: uint8(k), Offset: uint32(st.got), Length: uint32(s.stripeLen(k) - st.got)})
+				break
+			}
+		}
+	}
+}

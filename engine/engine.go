@@ -1,0 +1,281 @@
+// Package engine is the p2phls peer algorithm — the seed's live P2P scheme
+// with deadlines instead of escalation. It knows no sockets, no wall clock
+// and no browser: the host gives it a Clock, a Transport (peer links), a
+// Source (CDN) and a Player, and calls it from one goroutine only (callbacks
+// included). It builds for GOOS=js GOARCH=wasm.
+//
+// A segment is split into K contiguous stripes. For each stripe a peer
+// subscribes to one upstream, which pushes that stripe of every new segment
+// piece by piece as it receives it (cut-through). Peers with no usable
+// upstream for a stripe are its roots and take it from the CDN. Whatever is
+// still missing shortly before the player needs it is fetched from the CDN by
+// byte range, so P2P never adds a stall.
+package engine
+
+import (
+	"hash/fnv"
+	"math/rand/v2"
+	"time"
+)
+
+// PeerID names a peer (the tracker's id).
+type PeerID string
+
+// Clock is the engine's time: a monotonic duration since an arbitrary start.
+type Clock interface {
+	Now() time.Duration
+	// AfterFunc runs f on the engine's goroutine after d; stop cancels it.
+	AfterFunc(d time.Duration, f func()) (stop func())
+}
+
+// Transport sends messages to connected peers; false = not sent (link gone or
+// full). The message must not be retained after Send returns unless copied;
+// Data may be shared.
+type Transport interface {
+	Send(to PeerID, m *Message) bool
+}
+
+// Range is a byte range of a segment; Length 0 = the whole segment.
+type Range struct{ Start, Length int64 }
+
+// Source fetches from the CDN. done runs on the engine's goroutine with the
+// bytes and the segment's total size.
+type Source interface {
+	Fetch(seg SegmentInfo, r Range, done func(data []byte, total int64, err error))
+}
+
+// Player receives each segment once, complete, in pieces that concatenate to
+// its bytes.
+type Player interface {
+	Ready(seg SegmentInfo, data [][]byte)
+}
+
+// SegmentInfo identifies a segment and when it appeared.
+type SegmentInfo struct {
+	ID        string
+	URL       string
+	Seq       int64
+	Duration  time.Duration
+	Available time.Duration // engine clock time the playlist showed it
+}
+
+// Config of an engine. Zero values take the defaults noted.
+type Config struct {
+	Self        PeerID
+	Stripes     int           // K, default 4
+	MaxDepth    int           // tree depth bound, default 6
+	UploadCap   int64         // bytes/s this peer may upload; 0 = 4× the stream
+	Utilization float64       // share of UploadCap given to children, default 0.8
+	ConsumeOnly bool          // never upload (mobile)
+	Deadline    time.Duration // the player needs a segment this long after it appears; default 2 × its duration
+	CDNTime     time.Duration // expected CDN fetch time (initial; then measured), default 300ms
+	Bitrate     int64         // expected stream bytes/s before one is measured, default 250,000 (2 Mbit/s)
+	StartWith   int           // on the first playlist, segments from the live edge to start with, default 3
+	CDNOnly     bool          // never use peers (the CDN-only arm)
+	Seed        uint64        // randomness (tie-breaks)
+}
+
+func (c *Config) defaults() {
+	if c.Stripes <= 0 || c.Stripes > MaxStripes {
+		c.Stripes = 4
+	}
+	if c.MaxDepth <= 0 || c.MaxDepth > MaxDepth {
+		c.MaxDepth = 6
+	}
+	if c.Utilization <= 0 || c.Utilization > 1 {
+		c.Utilization = 0.8
+	}
+	if c.CDNTime <= 0 {
+		c.CDNTime = 300 * time.Millisecond
+	}
+	if c.Bitrate <= 0 {
+		c.Bitrate = 250_000
+	}
+	if c.StartWith <= 0 {
+		c.StartWith = 3
+	}
+}
+
+// Stats are a peer's counters (DESIGN §4 words).
+type Stats struct {
+	BytesCDN      int64 `json:"bytes_cdn"`
+	BytesP2P      int64 `json:"bytes_p2p"`
+	BytesUploaded int64 `json:"bytes_uploaded"`
+	BytesWasted   int64 `json:"bytes_wasted"` // received twice
+	CDNRequests   int64 `json:"cdn_requests"`
+	ControlSent   int64 `json:"control_bytes_sent"`
+	Segments      int64 `json:"segments"`
+	Late          int64 `json:"late_stripes"` // stripes completed from the CDN at the deadline
+	Dropped       int64 `json:"peers_dropped"`
+	Children      int   `json:"children"`
+	Roots         int   `json:"root_stripes"`
+}
+
+// Engine is one peer.
+type Engine struct {
+	cfg  Config
+	clk  Clock
+	tr   Transport
+	src  Source
+	pl   Player
+	self uint32
+	rng  *rand.Rand
+
+	nbrs     map[PeerID]*neighbour
+	up       []upstream
+	children []map[PeerID]bool
+	nchild   int
+	segs     map[string]*segment
+	order    []string // segment ids, oldest first
+	started  bool
+	bitrate  float64
+	stats    Stats
+	dirty    bool
+	flushing bool
+}
+
+type neighbour struct {
+	id      PeerID
+	hash    uint32
+	state   []StripeState
+	upload  int64
+	consume bool
+	failed  int           // consecutive failures as an upstream
+	retryAt time.Duration // not chosen as upstream before
+	haves   map[string]uint16
+}
+
+type upstream struct {
+	peer    PeerID
+	pending bool
+	root    bool
+	late    int
+	stop    func()
+}
+
+// New returns an engine; it does nothing until told of neighbours and segments.
+func New(cfg Config, clk Clock, tr Transport, src Source, pl Player) *Engine {
+	cfg.defaults()
+	e := &Engine{cfg: cfg, clk: clk, tr: tr, src: src, pl: pl, self: Hash(cfg.Self),
+		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(Hash(cfg.Self)))),
+		nbrs: map[PeerID]*neighbour{}, segs: map[string]*segment{}, bitrate: float64(cfg.Bitrate),
+		up: make([]upstream, cfg.Stripes), children: make([]map[PeerID]bool, cfg.Stripes)}
+	for k := range e.children {
+		e.children[k] = map[PeerID]bool{}
+	}
+	return e
+}
+
+// Hash is the short id of a peer used in tree paths.
+func Hash(id PeerID) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum32()
+}
+
+// Stats returns the counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Children = e.nchild
+	for _, u := range e.up {
+		if u.root {
+			s.Roots++
+		}
+	}
+	return s
+}
+
+// Upstream returns the peer feeding stripe k ("" for none) and whether this
+// peer is a root of it.
+func (e *Engine) Upstream(k int) (PeerID, bool) { return e.up[k].peer, e.up[k].root }
+
+func (e *Engine) send(to PeerID, m *Message) bool {
+	ok := e.tr.Send(to, m)
+	if ok {
+		if m.Type == TPiece {
+			e.stats.BytesUploaded += int64(len(m.Data))
+			e.stats.ControlSent += int64(m.WireSize() - len(m.Data))
+		} else {
+			e.stats.ControlSent += int64(m.WireSize())
+		}
+	}
+	return ok
+}
+
+// AddNeighbour tells the engine a link to id is open.
+func (e *Engine) AddNeighbour(id PeerID) {
+	if e.cfg.CDNOnly || id == e.cfg.Self || e.nbrs[id] != nil {
+		return
+	}
+	e.nbrs[id] = &neighbour{id: id, hash: Hash(id), haves: map[string]uint16{}}
+	var flags uint8
+	if e.cfg.ConsumeOnly {
+		flags = 1
+	}
+	e.send(id, &Message{Type: THello, Upload: uint32(e.uploadCap() >> 10), Flags: flags})
+	st := e.myState()
+	e.send(id, &st)
+}
+
+// RemoveNeighbour tells the engine the link to id is gone.
+func (e *Engine) RemoveNeighbour(id PeerID) {
+	if e.nbrs[id] == nil {
+		return
+	}
+	delete(e.nbrs, id)
+	for k := range e.children {
+		if e.children[k][id] {
+			delete(e.children[k], id)
+			e.nchild--
+			e.markDirty()
+		}
+		if e.up[k].peer == id {
+			e.dropUpstream(k, false)
+		}
+	}
+}
+
+// OnMessage handles a decoded message from a neighbour. It returns an error
+// when the peer broke the rules; the host should then drop it.
+func (e *Engine) OnMessage(from PeerID, m *Message) error {
+	n := e.nbrs[from]
+	if n == nil {
+		return nil // raced with removal
+	}
+	if int(m.Stripe) >= e.cfg.Stripes && (m.Type >= TSubscribe && m.Type <= TReject || m.Type == TPiece || m.Type == TRequest) {
+		return ErrWire
+	}
+	switch m.Type {
+	case THello:
+		n.upload, n.consume = int64(m.Upload)<<10, m.Flags&1 != 0
+	case TState:
+		e.onState(n, m)
+	case TSubscribe:
+		e.onSubscribe(n, int(m.Stripe))
+	case TUnsubscribe:
+		if e.children[m.Stripe][from] {
+			delete(e.children[m.Stripe], from)
+			e.nchild--
+			e.markDirty()
+		}
+	case TAccept:
+		e.onAccept(n, int(m.Stripe))
+	case TReject:
+		if u := &e.up[m.Stripe]; u.peer == from {
+			e.penalize(n)
+			e.dropUpstream(int(m.Stripe), false)
+		}
+	case THave:
+		if s := e.segs[m.Seg]; s != nil {
+			e.setSize(s, int64(m.Size))
+			n.haves[m.Seg] = m.Have
+		}
+	case TRequest:
+		e.onRequest(n, m)
+	case TPiece:
+		return e.onPiece(n, m)
+	case TPing:
+		e.send(from, &Message{Type: TPong, Nonce: m.Nonce})
+	}
+	return nil
+}

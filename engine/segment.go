@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"time"
+)
+
+// maxSegments is how many segments the engine tracks at once; the oldest go
+// first (a lying peer cannot grow this).
+const maxSegments = 24
+
+type segment struct {
+	info     SegmentInfo
+	known    bool  // seen in our playlist (info is complete)
+	size     int64 // -1 until known
+	stripes  []stripe
+	ready    bool
+	stop     func() // deadline timer
+	repair   func() // pull-repair timer
+	fetching bool   // a whole-segment CDN fetch is under way
+}
+
+type stripe struct {
+	pieces [][]byte
+	got    int64 // contiguous bytes held from the stripe's start
+	cdn    bool  // a CDN completion is under way
+}
+
+// stripeBounds is stripe k's byte range in a segment of size bytes.
+func stripeBounds(size int64, k, n int) (start, end int64) {
+	return size * int64(k) / int64(n), size * int64(k+1) / int64(n)
+}
+
+func (s *segment) stripeLen(k int) int64 {
+	a, b := stripeBounds(s.size, k, len(s.stripes))
+	return b - a
+}
+
+func (s *segment) complete(k int) bool { return s.size >= 0 && s.stripes[k].got >= s.stripeLen(k) }
+
+func (e *Engine) seg(id string) *segment {
+	if s := e.segs[id]; s != nil {
+		return s
+	}
+	s := &segment{info: SegmentInfo{ID: id}, size: -1, stripes: make([]stripe, e.cfg.Stripes)}
+	e.segs[id] = s
+	e.order = append(e.order, id)
+	for len(e.order) > maxSegments {
+		old := e.segs[e.order[0]]
+		if old.stop != nil {
+			old.stop()
+		}
+		if old.repair != nil {
+			old.repair()
+		}
+		for _, n := range e.nbrs {
+			delete(n.haves, e.order[0])
+		}
+		delete(e.segs, e.order[0])
+		e.order = e.order[1:]
+	}
+	return s
+}
+
+func (e *Engine) setSize(s *segment, size int64) bool {
+	if s.size < 0 && size > 0 && size <= MaxSegSize {
+		s.size = size
+	}
+	return s.size == size
+}
+
+// OnSegment tells the engine the playlist shows a new segment. Call in
+// playlist order.
+func (e *Engine) OnSegment(info SegmentInfo) {
+	if s := e.segs[info.ID]; s != nil && s.known {
+		return
+	}
+	s := e.seg(info.ID)
+	s.info, s.known = info, true
+	if !e.started {
+		e.started = true
+		e.fetchWhole(s) // fast start: the first segment from the CDN
+		return
+	}
+	deadline := info.Available + e.deadline(info) - e.cfg.CDNTime
+	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() { e.complete(s) })
+	mid := info.Available + (deadline-info.Available)/2
+	s.repair = e.clk.AfterFunc(max(0, mid-e.clk.Now()), func() { e.pullRepair(s) })
+	e.improve()
+	e.feedRoots(s)
+	e.checkReady(s)
+}
+
+// StartIndex is the index, in the first playlist's n segments, from which the
+// host should call OnSegment: the player starts StartWith segments behind
+// the live edge.
+func (e *Engine) StartIndex(n int) int { return max(0, n-e.cfg.StartWith) }
+
+func (e *Engine) deadline(info SegmentInfo) time.Duration {
+	if e.cfg.Deadline > 0 {
+		return e.cfg.Deadline
+	}
+	return 2 * max(info.Duration, time.Second)
+}
+
+// Need says the player wants the segment by at (engine clock): the CDN
+// completion moves earlier if it must.
+func (e *Engine) Need(id string, at time.Duration) {
+	s := e.segs[id]
+	if s == nil || s.ready || !s.known {
+		return
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	s.stop = e.clk.AfterFunc(max(0, at-e.cfg.CDNTime-e.clk.Now()), func() { e.complete(s) })
+}
+
+// feedRoots fetches the stripes this peer is root of from the CDN.
+func (e *Engine) feedRoots(s *segment) {
+	var roots []int
+	for k, u := range e.up {
+		if (u.root || e.cfg.CDNOnly) && !s.complete(k) && !s.stripes[k].cdn {
+			roots = append(roots, k)
+		}
+	}
+	switch {
+	case len(roots) == 0:
+	case len(roots) == e.cfg.Stripes || s.size < 0 && len(roots) > 1:
+		e.fetchWhole(s)
+	case s.size < 0:
+		// size unknown: a one-byte probe tells it (Content-Range), then the stripe
+		e.fetch(s, Range{0, 1}, func([]byte, int64) { e.feedRoots(s) })
+	default:
+		for _, k := range roots {
+			e.fetchStripe(s, k)
+		}
+	}
+}
+
+func (e *Engine) fetchWhole(s *segment) {
+	if s.fetching || s.ready {
+		return
+	}
+	s.fetching = true
+	for k := range s.stripes {
+		s.stripes[k].cdn = true
+	}
+	e.fetch(s, Range{}, func(b []byte, total int64) {
+		s.fetching = false
+		for k := range s.stripes {
+			s.stripes[k].cdn = false
+		}
+		if !e.setSize(s, int64(len(b))) {
+			return
+		}
+		for k := range s.stripes {
+			a, z := stripeBounds(s.size, k, e.cfg.Stripes)
+			e.addData(s, k, 0, b[a:z], nil)
+		}
+	})
+}
+
+// fetchStripe takes the missing tail of stripe k from the CDN.
+func (e *Engine) fetchStripe(s *segment, k int) {
+	st := &s.stripes[k]
+	if st.cdn || s.complete(k) {
+		return
+	}
+	a, z := stripeBounds(s.size, k, e.cfg.Stripes)
+	from := st.got
+	st.cdn = true
+	e.fetch(s, Range{a + from, z - a - from}, func(b []byte, total int64) {
+		st.cdn = false
+		if e.setSize(s, total) && int64(len(b)) == z-a-from {
+			e.addData(s, k, from, b, nil)
+		}
+	})
+}
+
+func (e *Engine) fetch(s *segment, r Range, done func([]byte, int64)) {
+	if !s.known {
+		return
+	}
+	e.stats.CDNRequests++
+	start := e.clk.Now()
+	e.src.Fetch(s.info, r, func(b []byte, total int64, err error) {
+		if err != nil {
+			return // the deadline completion or the player's request will retry
+		}
+		e.stats.BytesCDN += int64(len(b))
+		e.cfg.CDNTime = (3*e.cfg.CDNTime + (e.clk.Now() - start)) / 4
+		if r.Length == 1 {
+			e.setSize(s, total)
+			done(nil, total)
+			return
+		}
+		done(b, total)
+	})
+}
+
+// complete is the deadline: whatever is missing now comes from the CDN.
+func (e *Engine) complete(s *segment) {
+	if s.ready {
+		return
+	}
+	if s.size < 0 {
+		e.fetchWhole(s)
+		return
+	}
+	for k := range s.stripes {
+		if !s.complete(k) {
+			e.stats.Late++
+			e.fetchStripe(s, k)
+			e.upstreamLate(k)
+		}
+	}
+}
+
+// upstreamLate replaces an upstream that missed two deadlines in a row.
+func (e *Engine) upstreamLate(k int) {
+	u := &e.up[k]
+	if u.peer == "" || u.pending {
+		return
+	}
+	u.late++
+	if u.late >= 2 {
+		if n := e.nbrs[u.peer]; n != nil {
+			e.penalize(n)
+		}
+		e.dropUpstream(k, true)
+	}
+}

@@ -1,0 +1,227 @@
+package engine
+
+import (
+	"slices"
+	"time"
+)
+
+// Topology: one upstream per stripe, bounded children, no loops (a peer never
+// takes an upstream whose path holds itself), bounded depth, and roots that
+// merge into the tree of a lower-hash root when one is reachable.
+
+const (
+	subscribeTimeout = 2 * time.Second
+	retryBase        = 5 * time.Second
+	retryMax         = 2 * time.Minute
+	stateFlushDelay  = 50 * time.Millisecond
+)
+
+func (e *Engine) uploadCap() int64 {
+	if e.cfg.ConsumeOnly {
+		return 0
+	}
+	if e.cfg.UploadCap > 0 {
+		return e.cfg.UploadCap
+	}
+	return 4 * int64(e.bitrate)
+}
+
+// capacity is how many stripe-children this peer can feed.
+func (e *Engine) capacity() int {
+	perChild := e.bitrate / float64(e.cfg.Stripes)
+	return int(float64(e.uploadCap()) * e.cfg.Utilization / perChild)
+}
+
+func (e *Engine) freeSlots() uint8 {
+	return uint8(min(255, max(0, e.capacity()-e.nchild)))
+}
+
+// path is this peer's ancestors in stripe k's tree, and whether it is fed.
+func (e *Engine) path(k int) ([]uint32, bool) {
+	u := e.up[k]
+	switch {
+	case u.root:
+		return nil, true
+	case u.peer == "" || u.pending:
+		return nil, false
+	}
+	n := e.nbrs[u.peer]
+	if n == nil || k >= len(n.state) || !n.state[k].Fed {
+		return nil, false
+	}
+	return append(slices.Clone(n.state[k].Path), n.hash), true
+}
+
+func (e *Engine) myState() Message {
+	m := Message{Type: TState, Stripes: make([]StripeState, e.cfg.Stripes)}
+	free := e.freeSlots()
+	for k := range m.Stripes {
+		p, fed := e.path(k)
+		m.Stripes[k] = StripeState{Path: p, Root: e.up[k].root, Fed: fed, Slots: free}
+	}
+	return m
+}
+
+// markDirty schedules one STATE broadcast for changes made now.
+func (e *Engine) markDirty() {
+	e.dirty = true
+	if e.flushing {
+		return
+	}
+	e.flushing = true
+	e.clk.AfterFunc(stateFlushDelay, func() {
+		e.flushing = false
+		if !e.dirty {
+			return
+		}
+		e.dirty = false
+		st := e.myState()
+		for id := range e.nbrs {
+			e.send(id, &st)
+		}
+	})
+}
+
+func (e *Engine) onState(n *neighbour, m *Message) {
+	if len(m.Stripes) != e.cfg.Stripes {
+		return // a peer with another stripe count cannot feed us
+	}
+	n.state = m.Stripes
+	for k := range e.up {
+		if e.up[k].peer != n.id || e.up[k].pending {
+			continue
+		}
+		st := n.state[k]
+		if !st.Fed || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth {
+			e.dropUpstream(k, false) // lost its supply, or a loop formed
+			continue
+		}
+		e.markDirty() // our path changed with it
+	}
+	e.improve()
+}
+
+func (e *Engine) onSubscribe(n *neighbour, k int) {
+	p, fed := e.path(k)
+	if e.children[k][n.id] {
+		e.send(n.id, &Message{Type: TAccept, Stripe: uint8(k)})
+		return
+	}
+	if !fed || e.freeSlots() == 0 || slices.Contains(p, n.hash) || e.up[k].peer == n.id {
+		e.send(n.id, &Message{Type: TReject, Stripe: uint8(k)})
+		return
+	}
+	e.children[k][n.id] = true
+	e.nchild++
+	e.send(n.id, &Message{Type: TAccept, Stripe: uint8(k)})
+	e.catchUp(n.id, k)
+	e.markDirty()
+}
+
+func (e *Engine) onAccept(n *neighbour, k int) {
+	u := &e.up[k]
+	if u.peer != n.id || !u.pending {
+		e.send(n.id, &Message{Type: TUnsubscribe, Stripe: uint8(k)}) // too late: undo
+		return
+	}
+	if u.stop != nil {
+		u.stop()
+	}
+	u.pending, u.root, u.late, u.stop = false, false, 0, nil
+	n.failed = 0
+	e.markDirty()
+}
+
+// dropUpstream leaves stripe k's upstream and looks for another at once.
+func (e *Engine) dropUpstream(k int, tell bool) {
+	u := &e.up[k]
+	if tell && u.peer != "" {
+		e.send(u.peer, &Message{Type: TUnsubscribe, Stripe: uint8(k)})
+	}
+	if u.stop != nil {
+		u.stop()
+	}
+	*u = upstream{}
+	e.markDirty()
+	e.choose(k)
+}
+
+// penalize keeps a failed upstream out of the choice for a while, doubling.
+func (e *Engine) penalize(n *neighbour) {
+	n.failed++
+	e.stats.Dropped++
+	d := min(retryMax, retryBase<<min(n.failed-1, 10))
+	n.retryAt = e.clk.Now() + d
+}
+
+// candidates for stripe k, best first.
+func (e *Engine) candidate(k int, rootBelow uint32) *neighbour {
+	var best *neighbour
+	bestScore := -1 << 30
+	now := e.clk.Now()
+	for _, n := range e.nbrs {
+		if k >= len(n.state) || n.consume || now < n.retryAt {
+			continue
+		}
+		st := n.state[k]
+		if !st.Fed || st.Slots == 0 || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth {
+			continue
+		}
+		if treeRoot(n, k) >= rootBelow {
+			continue
+		}
+		score := -100*len(st.Path) + int(min(st.Slots, 20)) - 10*n.failed + e.rng.IntN(3)
+		if score > bestScore {
+			best, bestScore = n, score
+		}
+	}
+	return best
+}
+
+// treeRoot is the hash of the root of n's tree for stripe k.
+func treeRoot(n *neighbour, k int) uint32 {
+	if p := n.state[k].Path; len(p) > 0 {
+		return p[0]
+	}
+	return n.hash
+}
+
+// choose finds stripe k an upstream, or makes this peer its root.
+func (e *Engine) choose(k int) {
+	if e.cfg.CDNOnly || e.up[k].peer != "" {
+		return
+	}
+	limit := ^uint32(0)
+	if e.up[k].root {
+		limit = e.self // a root only joins a tree whose root sorts below it: no cycles
+	}
+	n := e.candidate(k, limit)
+	if n == nil {
+		if !e.up[k].root {
+			e.up[k].root = true
+			e.markDirty()
+		}
+		return
+	}
+	u := &e.up[k]
+	u.peer, u.pending = n.id, true
+	e.send(n.id, &Message{Type: TSubscribe, Stripe: uint8(k)})
+	u.stop = e.clk.AfterFunc(subscribeTimeout, func() {
+		if e.up[k].peer == n.id && e.up[k].pending {
+			e.penalize(n)
+			root := e.up[k].root
+			e.up[k] = upstream{root: root}
+			e.choose(k)
+		}
+	})
+}
+
+// improve gives every unfed stripe a chance, and every root a chance to
+// merge into a better tree.
+func (e *Engine) improve() {
+	for k := range e.up {
+		if e.up[k].peer == "" {
+			e.choose(k)
+		}
+	}
+}

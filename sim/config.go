@@ -1,0 +1,88 @@
+package sim
+
+import "time"
+
+// Class is a share of the viewers with one kind of connection.
+type Class struct {
+	Share       float64 `json:"share"`
+	Upload      float64 `json:"upload_x"` // upload capacity in multiples of the stream rate
+	Unreachable bool    `json:"unreachable"`
+	ConsumeOnly bool    `json:"consume_only"`
+}
+
+// Config of a simulation. Zero values take the defaults noted.
+type Config struct {
+	Peers       int           `json:"peers"`
+	Duration    time.Duration `json:"duration"`      // of stream, after the joins start
+	Segment     time.Duration `json:"segment"`       // default 2s
+	Bitrate     int64         `json:"bitrate"`       // stream bytes/s, default 250,000 (2 Mbit/s)
+	Stripes     int           `json:"stripes"`       // default 4
+	RTT         time.Duration `json:"rtt"`           // between peers, default 20ms
+	Jitter      time.Duration `json:"jitter"`        // added 0..Jitter one way
+	Loss        float64       `json:"loss"`          // a lost packet costs one more RTT
+	Download    float64       `json:"download_x"`    // download capacity ×rate, default 20
+	Classes     []Class       `json:"classes"`       // default all at 2× upload
+	ChurnPerMin float64       `json:"churn_per_min"` // share of viewers replaced each minute
+	JoinOver    time.Duration `json:"join_over"`     // joins spread over this, default 20s
+	Neighbours  int           `json:"neighbours"`    // links asked of the tracker, default 12
+	MaxConns    int           `json:"max_conns"`     // links a peer accepts, default 30
+	CDNRTT      time.Duration `json:"cdn_rtt"`       // default 40ms
+	CDNRate     float64       `json:"cdn_rate"`      // bytes/s of one CDN response, default 2,500,000
+	Seed        uint64        `json:"seed"`
+	Sample      time.Duration `json:"sample"` // timeline step, default 10s
+	Verify      bool          `json:"verify"` // compare every delivered segment with the origin's bytes
+	cdnOnly     bool
+}
+
+func (c *Config) defaults() {
+	if c.Segment <= 0 {
+		c.Segment = 2 * time.Second
+	}
+	if c.Bitrate <= 0 {
+		c.Bitrate = 250_000
+	}
+	if c.Stripes <= 0 {
+		c.Stripes = 4
+	}
+	if c.RTT <= 0 {
+		c.RTT = 20 * time.Millisecond
+	}
+	if c.Download <= 0 {
+		c.Download = 20
+	}
+	if len(c.Classes) == 0 {
+		c.Classes = []Class{{Share: 1, Upload: 2}}
+	}
+	if c.JoinOver <= 0 {
+		c.JoinOver = 20 * time.Second
+	}
+	if c.Neighbours <= 0 {
+		c.Neighbours = 12
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 30
+	}
+	if c.CDNRTT <= 0 {
+		c.CDNRTT = 40 * time.Millisecond
+	}
+	if c.CDNRate <= 0 {
+		c.CDNRate = 2_500_000
+	}
+	if c.Sample <= 0 {
+		c.Sample = 10 * time.Second
+	}
+	if c.Duration <= 0 {
+		c.Duration = time.Minute
+	}
+}
+
+// MixedClasses is the issue's mixed population: 40 % at 2× the stream rate,
+// 40 % at 0.7×, 20 % unreachable or consume-only.
+func MixedClasses() []Class {
+	return []Class{
+		{Share: 0.4, Upload: 2},
+		{Share: 0.4, Upload: 0.7},
+		{Share: 0.1, Upload: 2, Unreachable: true},
+		{Share: 0.1, ConsumeOnly: true},
+	}
+}

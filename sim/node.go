@@ -1,0 +1,146 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/p2phls/p2phls/engine"
+)
+
+// wireOverhead approximates SCTP + DTLS + UDP + IP bytes per message.
+const wireOverhead = 48
+
+type node struct {
+	w           *World
+	id          engine.PeerID
+	eng         *engine.Engine
+	up, down    float64 // bytes/s
+	upFree      time.Duration
+	downFree    time.Duration
+	reachable   bool
+	consume     bool
+	alive       bool
+	joined      time.Duration
+	left        time.Duration
+	links       map[engine.PeerID]*node
+	ready       map[int64]time.Duration
+	first       int64
+	playStart   time.Duration
+	control     int64 // non-media bytes received (wire + overhead)
+	mediaP2P    int64
+	lastSampled engine.Stats
+}
+
+// Send implements engine.Transport: the message crosses the sender's upload
+// queue, the link and the receiver's download queue.
+func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
+	peer := n.links[to]
+	if peer == nil || !n.alive {
+		return false
+	}
+	w := n.w
+	size := float64(m.WireSize() + wireOverhead)
+	start := max(w.loop.Now(), n.upFree)
+	n.upFree = start + dur(size/n.up)
+	at := n.upFree + w.latency()
+	msg := *m
+	w.loop.At(at, func() {
+		if !peer.alive || peer.links[n.id] == nil {
+			return
+		}
+		done := max(w.loop.Now(), peer.downFree) + dur(size/peer.down)
+		peer.downFree = done
+		w.loop.At(done, func() {
+			if !peer.alive || peer.links[n.id] == nil {
+				return
+			}
+			peer.control += int64(size) - int64(len(msg.Data))
+			if err := peer.eng.OnMessage(n.id, &msg); err != nil {
+				w.errors++
+				w.unlink(peer, n)
+			}
+		})
+	})
+	return true
+}
+
+func dur(seconds float64) time.Duration { return time.Duration(seconds * float64(time.Second)) }
+
+// Fetch implements engine.Source: the CDN answers after its RTT, at its
+// per-response rate, through the viewer's download queue.
+type cdn struct{ n *node }
+
+func (c cdn) Fetch(seg engine.SegmentInfo, r engine.Range, done func([]byte, int64, error)) {
+	n, w := c.n, c.n.w
+	data := w.segData(seg.Seq)
+	if data == nil {
+		w.loop.AfterFunc(w.cfg.CDNRTT, func() { done(nil, 0, fmt.Errorf("sim: no segment %d", seg.Seq)) })
+		return
+	}
+	b := data
+	if r.Length > 0 {
+		if r.Start+r.Length > int64(len(data)) {
+			w.loop.AfterFunc(w.cfg.CDNRTT, func() { done(nil, 0, fmt.Errorf("sim: bad range")) })
+			return
+		}
+		b = data[r.Start : r.Start+r.Length]
+	}
+	w.cdnRequests++
+	w.cdnBytes += int64(len(b))
+	arrive := w.loop.Now() + w.cfg.CDNRTT + dur(float64(len(b))/w.cfg.CDNRate)
+	w.loop.At(arrive, func() {
+		if !n.alive {
+			return
+		}
+		fin := max(w.loop.Now(), n.downFree) + dur(float64(len(b))/n.down)
+		n.downFree = fin
+		w.loop.At(fin, func() {
+			if n.alive {
+				done(b, int64(len(data)), nil)
+			}
+		})
+	})
+}
+
+// Ready implements engine.Player.
+func (n *node) Ready(seg engine.SegmentInfo, data [][]byte) {
+	if _, dup := n.ready[seg.Seq]; dup {
+		n.w.errors++
+		return
+	}
+	n.ready[seg.Seq] = n.w.loop.Now()
+	if n.playStart == 0 && seg.Seq == n.first {
+		n.playStart = n.w.loop.Now()
+	}
+	if n.w.cfg.Verify && !n.w.verify(seg.Seq, data) {
+		n.w.corrupt++
+	}
+}
+
+// stalls replays the player: it starts when its first segment is ready and
+// needs each next one a segment duration later, waiting (a stall) when it is
+// not there.
+func (n *node) stalls(end time.Duration) (stalls, played int) {
+	if n.playStart == 0 {
+		return 0, 0
+	}
+	if n.left > 0 {
+		end = n.left
+	}
+	need := n.playStart
+	for s := n.first; ; s++ {
+		if need >= end {
+			return
+		}
+		at, ok := n.ready[s]
+		if !ok || at > need {
+			stalls++
+			if !ok || at >= end {
+				return
+			}
+			need = at
+		}
+		played++
+		need += n.w.cfg.Segment
+	}
+}

@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// Point is one step of the timeline.
+type Point struct {
+	T       float64 `json:"t_s"`
+	Offload float64 `json:"offload"` // over the step
+	Stalls  int     `json:"stalls"`  // cumulative, P2P arm
+	Peers   int     `json:"peers"`
+}
+
+// Arm is one arm's figures.
+type Arm struct {
+	Stalls      int     `json:"stalls"`
+	Played      int     `json:"segments_played"`
+	StallRatio  float64 `json:"stall_ratio"` // stalls per segment played
+	DelayP50Ms  float64 `json:"delay_p50_ms"`
+	DelayP95Ms  float64 `json:"delay_p95_ms"`
+	CDNRequests int64   `json:"cdn_requests"`
+	CDNBytes    int64   `json:"cdn_bytes"`
+}
+
+// Report is what `p2phls sim --json` prints.
+type Report struct {
+	Config          Config  `json:"config"`
+	Peers           int     `json:"peers"`
+	Viewers         int     `json:"viewers"` // including churn replacements
+	Offload         float64 `json:"offload"`
+	Ceiling         float64 `json:"offload_ceiling"`
+	Stalls          int     `json:"stalls"`
+	StallRatio      float64 `json:"stall_ratio"`
+	CDNOnly         Arm     `json:"cdn_only"`
+	P2P             Arm     `json:"p2p"`
+	ExtraDelayP50Ms float64 `json:"extra_delay_p50_ms"`
+	ExtraDelayP95Ms float64 `json:"extra_delay_p95_ms"`
+	ControlOverhead float64 `json:"control_overhead"`
+	CDNRequests     int64   `json:"cdn_requests"`
+	BytesP2P        int64   `json:"bytes_p2p"`
+	BytesCDN        int64   `json:"bytes_cdn"`
+	Corrupt         int64   `json:"corrupt_segments"`
+	ProtocolErrors  int64   `json:"protocol_errors"`
+	Events          int64   `json:"events"`
+	WallSeconds     float64 `json:"wall_seconds"`
+	Timeline        []Point `json:"timeline"`
+}
+
+// Run simulates the P2P arm and the CDN-only arm of the same stream and
+// viewers, and reports both.
+func Run(cfg Config) Report {
+	cfg.defaults()
+	start := time.Now()
+	p2p := newWorld(cfg)
+	p2p.run()
+	c := cfg
+	c.cdnOnly = true
+	cdnArm := newWorld(c)
+	cdnArm.run()
+	r := Report{Config: cfg, Peers: cfg.Peers, Viewers: len(p2p.nodes), P2P: p2p.arm(), CDNOnly: cdnArm.arm(),
+		Corrupt: p2p.corrupt + cdnArm.corrupt, ProtocolErrors: p2p.errors, Events: p2p.loop.n + cdnArm.loop.n, Timeline: p2p.timeline}
+	var media, control int64
+	for _, n := range p2p.nodes {
+		st := n.eng.Stats()
+		r.BytesP2P += st.BytesP2P
+		r.BytesCDN += st.BytesCDN
+		control += n.control
+	}
+	media = r.BytesP2P + r.BytesCDN
+	if media > 0 {
+		r.Offload = float64(r.BytesP2P) / float64(media)
+		r.ControlOverhead = float64(control) / float64(media)
+	}
+	r.Ceiling = 1 - 1/float64(max(1, cfg.Peers))
+	r.Stalls, r.StallRatio, r.CDNRequests = r.P2P.Stalls, r.P2P.StallRatio, r.P2P.CDNRequests
+	r.ExtraDelayP50Ms = r.P2P.DelayP50Ms - r.CDNOnly.DelayP50Ms
+	r.ExtraDelayP95Ms = r.P2P.DelayP95Ms - r.CDNOnly.DelayP95Ms
+	r.WallSeconds = time.Since(start).Seconds()
+	return r
+}
+
+func (w *World) end() time.Duration { return w.cfg.JoinOver + w.cfg.Duration }
+
+func (w *World) run() {
+	cfg := w.cfg
+	// joins spread over JoinOver, starting once the origin has a window
+	t0 := 3 * cfg.Segment
+	for i := range cfg.Peers {
+		w.loop.At(t0+time.Duration(int64(cfg.JoinOver)*int64(i)/int64(max(1, cfg.Peers))), w.join)
+	}
+	// each new segment reaches each viewer's playlist refresh
+	for s := int64(0); w.availableAt(s) <= w.end(); s++ {
+		w.loop.At(w.availableAt(s), func() { w.publish(s) })
+	}
+	if cfg.ChurnPerMin > 0 {
+		w.churnFrom(t0 + cfg.JoinOver)
+	}
+	w.sampleFrom(cfg.Sample)
+	w.loop.Run(w.end() + 2*cfg.Segment)
+}
+
+func (w *World) publish(s int64) {
+	for _, n := range w.alive {
+		if n.first > s {
+			continue
+		}
+		at := w.loop.Now() + w.cfg.CDNRTT + time.Duration(w.rng.Int64N(int64(w.cfg.Segment/2)))
+		w.loop.At(at, func() {
+			if n.alive {
+				n.eng.OnSegment(w.info(s))
+			}
+		})
+	}
+}
+
+// churnFrom replaces ChurnPerMin of the viewers every minute, in tenths.
+func (w *World) churnFrom(t time.Duration) {
+	step := 6 * time.Second
+	w.loop.At(t, func() {
+		k := int(math.Round(w.cfg.ChurnPerMin * float64(w.cfg.Peers) / 10))
+		for range min(k, len(w.alive)) {
+			w.leave(w.alive[w.rng.IntN(len(w.alive))])
+		}
+		for range k {
+			w.join()
+		}
+		if w.loop.Now()+step < w.end() {
+			w.churnFrom(w.loop.Now() + step)
+		}
+	})
+}
+
+func (w *World) sampleFrom(t time.Duration) {
+	w.loop.At(t, func() {
+		var dp, dc int64
+		for _, n := range w.nodes {
+			st := n.eng.Stats()
+			dp += st.BytesP2P - n.lastSampled.BytesP2P
+			dc += st.BytesCDN - n.lastSampled.BytesCDN
+			n.lastSampled = st
+		}
+		p := Point{T: w.loop.Now().Seconds(), Peers: len(w.alive)}
+		if dp+dc > 0 {
+			p.Offload = float64(dp) / float64(dp+dc)
+		}
+		for _, n := range w.nodes {
+			s, _ := n.stalls(w.loop.Now())
+			p.Stalls += s
+		}
+		w.timeline = append(w.timeline, p)
+		if w.loop.Now()+w.cfg.Sample <= w.end() {
+			w.sampleFrom(w.loop.Now() + w.cfg.Sample)
+		}
+	})
+}
+
+// arm sums the player figures: stalls, and the delay from a segment's
+// availability at the origin to its being playable at each viewer.
+func (w *World) arm() Arm {
+	a := Arm{CDNRequests: w.cdnRequests, CDNBytes: w.cdnBytes}
+	var delays []float64
+	for _, n := range w.nodes {
+		s, p := n.stalls(w.end())
+		a.Stalls += s
+		a.Played += p
+		for seq, at := range n.ready {
+			if seq > n.first { // the fast-start segments were old when fetched
+				delays = append(delays, float64(at-w.availableAt(seq))/float64(time.Millisecond))
+			}
+		}
+	}
+	if a.Played > 0 {
+		a.StallRatio = float64(a.Stalls) / float64(a.Played)
+	}
+	sort.Float64s(delays)
+	a.DelayP50Ms, a.DelayP95Ms = pct(delays, 0.5), pct(delays, 0.95)
+	return a
+}
+
+func pct(s []float64, p float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}

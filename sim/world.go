@@ -1,0 +1,170 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/p2phls/p2phls/engine"
+)
+
+// World is one arm of a simulation: the stream, the viewers, the network.
+type World struct {
+	cfg         Config
+	loop        Loop
+	rng         *rand.Rand
+	nodes       []*node
+	alive       []*node
+	segs        [][]byte
+	nextID      int
+	cdnRequests int64
+	cdnBytes    int64
+	errors      int64
+	corrupt     int64
+	timeline    []Point
+	delays      []float64
+}
+
+// availableAt is when segment s appears at the origin.
+func (w *World) availableAt(s int64) time.Duration { return time.Duration(s) * w.cfg.Segment }
+
+func (w *World) segData(s int64) []byte {
+	if s < 0 || s >= int64(len(w.segs)) || w.availableAt(s) > w.loop.Now() {
+		return nil
+	}
+	return w.segs[s]
+}
+
+func (w *World) verify(s int64, data [][]byte) bool {
+	want := w.segs[s]
+	var got []byte
+	for _, p := range data {
+		got = append(got, p...)
+	}
+	return bytes.Equal(got, want)
+}
+
+func (w *World) latency() time.Duration {
+	d := w.cfg.RTT / 2
+	if w.cfg.Jitter > 0 {
+		d += time.Duration(w.rng.Int64N(int64(w.cfg.Jitter)))
+	}
+	if w.cfg.Loss > 0 && w.rng.Float64() < w.cfg.Loss {
+		d += w.cfg.RTT
+	}
+	return d
+}
+
+func newWorld(cfg Config) *World {
+	w := &World{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 7))}
+	total := int64((cfg.Duration+cfg.JoinOver+time.Minute)/cfg.Segment) + 2
+	srng := rand.New(rand.NewPCG(cfg.Seed, 11)) // same stream in both arms
+	for range total {
+		size := int(float64(cfg.Bitrate) * cfg.Segment.Seconds() * (0.85 + 0.3*srng.Float64()))
+		b := make([]byte, size)
+		for i := 0; i < size; i += 8 {
+			v := srng.Uint64()
+			for j := 0; j < 8 && i+j < size; j++ {
+				b[i+j] = byte(v >> (8 * j))
+			}
+		}
+		w.segs = append(w.segs, b)
+	}
+	return w
+}
+
+func (w *World) class() Class {
+	x := w.rng.Float64()
+	for _, c := range w.cfg.Classes {
+		if x < c.Share {
+			return c
+		}
+		x -= c.Share
+	}
+	return w.cfg.Classes[len(w.cfg.Classes)-1]
+}
+
+// join brings a new viewer in now.
+func (w *World) join() {
+	c := w.class()
+	w.nextID++
+	n := &node{w: w, id: engine.PeerID(fmt.Sprintf("p%05d", w.nextID)), up: max(1, c.Upload*float64(w.cfg.Bitrate)),
+		down: w.cfg.Download * float64(w.cfg.Bitrate), reachable: !c.Unreachable, consume: c.ConsumeOnly || c.Upload == 0,
+		alive: true, joined: w.loop.Now(), links: map[engine.PeerID]*node{}, ready: map[int64]time.Duration{}}
+	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: int64(c.Upload * float64(w.cfg.Bitrate)),
+		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed}, &w.loop, n, cdn{n}, n)
+	w.nodes = append(w.nodes, n)
+	w.alive = append(w.alive, n)
+	// the first playlist: start StartWith segments behind the live edge
+	last := int64(w.loop.Now() / w.cfg.Segment)
+	first := max(0, last-2)
+	n.first = first
+	w.loop.AfterFunc(w.cfg.CDNRTT, func() {
+		for s := first; s <= last; s++ {
+			if n.alive {
+				n.eng.OnSegment(w.info(s))
+			}
+		}
+	})
+	if !w.cfg.cdnOnly {
+		w.findPeers(n)
+	}
+}
+
+func (w *World) info(s int64) engine.SegmentInfo {
+	return engine.SegmentInfo{ID: fmt.Sprintf("0/%d/live/seg%d.ts", s, s), URL: "sim", Seq: s, Duration: w.cfg.Segment, Available: w.availableAt(s)}
+}
+
+// findPeers is the tracker: random live peers that accept more links.
+func (w *World) findPeers(n *node) {
+	for tries := 0; len(n.links) < w.cfg.Neighbours && tries < 3*w.cfg.Neighbours && len(w.alive) > 1; tries++ {
+		p := w.alive[w.rng.IntN(len(w.alive))]
+		if p == n || !p.alive || n.links[p.id] != nil || len(p.links) >= w.cfg.MaxConns || !n.reachable && !p.reachable {
+			continue
+		}
+		n.links[p.id], p.links[n.id] = p, n
+		setup := 3*w.cfg.RTT + 100*time.Millisecond
+		w.loop.AfterFunc(setup, func() {
+			if n.alive && p.alive && n.links[p.id] != nil {
+				n.eng.AddNeighbour(p.id)
+				p.eng.AddNeighbour(n.id)
+			}
+		})
+	}
+}
+
+func (w *World) unlink(a, b *node) {
+	if a.links[b.id] == nil {
+		return
+	}
+	delete(a.links, b.id)
+	delete(b.links, a.id)
+	if a.alive {
+		a.eng.RemoveNeighbour(b.id)
+	}
+	if b.alive {
+		b.eng.RemoveNeighbour(a.id)
+	}
+}
+
+// leave kills a viewer without a goodbye; its neighbours notice after a
+// couple of seconds (DataChannel/ICE failure).
+func (w *World) leave(n *node) {
+	n.alive, n.left = false, w.loop.Now()
+	for i, a := range w.alive {
+		if a == n {
+			w.alive[i] = w.alive[len(w.alive)-1]
+			w.alive = w.alive[:len(w.alive)-1]
+			break
+		}
+	}
+	for _, p := range n.links {
+		w.loop.AfterFunc(2*time.Second, func() {
+			w.unlink(p, n)
+			if p.alive && len(p.links) < w.cfg.Neighbours/2 {
+				w.findPeers(p)
+			}
+		})
+	}
+}
