@@ -40,6 +40,9 @@ func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
 	st.got += int64(len(fresh))
 	e.forward(s, k, from, fresh)
 	if s.complete(k) {
+		if n != nil && e.up[k].peer == n.id {
+			e.up[k].late = 0 // the upstream delivered in time
+		}
 		e.checkReady(s)
 	}
 }
@@ -50,7 +53,7 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 		return
 	}
 	for len(b) > 0 {
-		c := min(len(b), MaxPiece)
+		c := min(len(b), e.cfg.PieceSize)
 		m := Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: b[:c]}
 		for id := range e.children[k] {
 			e.send(id, &m)
@@ -70,7 +73,7 @@ func (e *Engine) catchUp(id PeerID, k int) {
 		var off int64
 		for _, p := range s.stripes[k].pieces {
 			for q := p; len(q) > 0; {
-				c := min(len(q), MaxPiece)
+				c := min(len(q), e.cfg.PieceSize)
 				e.send(id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: q[:c]})
 				q, off = q[c:], off+int64(c)
 			}
@@ -100,12 +103,11 @@ func (e *Engine) checkReady(s *segment) {
 	if s.info.Duration > 0 {
 		e.bitrate = 0.8*e.bitrate + 0.2*float64(s.size)/s.info.Duration.Seconds()
 	}
-	for k := range e.up {
-		e.up[k].late = 0
-	}
 	have := Message{Type: THave, Seg: s.info.ID, Size: uint32(s.size), Have: 1<<e.cfg.Stripes - 1}
-	for id := range e.nbrs {
-		e.send(id, &have)
+	for id, n := range e.nbrs {
+		if n.haves[s.info.ID] == 0 { // a neighbour that has it needs no HAVE
+			e.send(id, &have)
+		}
 	}
 	e.pl.Ready(s.info, all)
 }
@@ -122,7 +124,7 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 	for _, p := range s.stripes[k].pieces {
 		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)
 		for a < z {
-			c := min(z-a, MaxPiece)
+			c := min(z-a, int64(e.cfg.PieceSize))
 			e.send(n.id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(a), Data: p[a-pos : a-pos+c]})
 			a += c
 		}

@@ -63,6 +63,7 @@ type SegmentInfo struct {
 type Config struct {
 	Self        PeerID
 	Stripes     int           // K, default 4
+	PieceSize   int           // bytes per PIECE, default 16 KiB, at most MaxPiece
 	MaxDepth    int           // tree depth bound, default 6
 	UploadCap   int64         // bytes/s this peer may upload; 0 = 4× the stream
 	Utilization float64       // share of UploadCap given to children, default 0.8
@@ -78,6 +79,9 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.Stripes <= 0 || c.Stripes > MaxStripes {
 		c.Stripes = 4
+	}
+	if c.PieceSize <= 0 || c.PieceSize > MaxPiece {
+		c.PieceSize = 16 << 10
 	}
 	if c.MaxDepth <= 0 || c.MaxDepth > MaxDepth {
 		c.MaxDepth = 6
@@ -121,17 +125,18 @@ type Engine struct {
 	self uint32
 	rng  *rand.Rand
 
-	nbrs     map[PeerID]*neighbour
-	up       []upstream
-	children []map[PeerID]bool
-	nchild   int
-	segs     map[string]*segment
-	order    []string // segment ids, oldest first
-	started  bool
-	bitrate  float64
-	stats    Stats
-	dirty    bool
-	flushing bool
+	nbrs      map[PeerID]*neighbour
+	up        []upstream
+	children  []map[PeerID]bool
+	nchild    int
+	segs      map[string]*segment
+	order     []string // segment ids, oldest first
+	started   bool
+	bitrate   float64
+	stats     Stats
+	dirty     bool
+	flushing  bool
+	lastState []byte // encoding of the last STATE broadcast
 }
 
 type neighbour struct {
@@ -170,7 +175,12 @@ func New(cfg Config, clk Clock, tr Transport, src Source, pl Player) *Engine {
 func Hash(id PeerID) uint32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(id))
-	return h.Sum32()
+	x := h.Sum32() // murmur3's finalizer: similar ids get unrelated hashes
+	x ^= x >> 16
+	x *= 0x85ebca6b
+	x ^= x >> 13
+	x *= 0xc2b2ae35
+	return x ^ x>>16
 }
 
 // Stats returns the counters.

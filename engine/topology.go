@@ -36,6 +36,26 @@ func (e *Engine) freeSlots() uint8 {
 	return uint8(min(255, max(0, e.capacity()-e.nchild)))
 }
 
+// home is the stripe this peer gives its upload to (SplitStream's rule: an
+// interior node of one tree, a leaf in the others, so each tree has a wide
+// fanout and stays shallow).
+func (e *Engine) home() int { return int(e.self % uint32(e.cfg.Stripes)) }
+
+// slotsFor is how many children this peer takes for stripe k: all its free
+// capacity for its home stripe; for the others only what exceeds half its
+// capacity (spare capacity spills over where home trees are short).
+func (e *Engine) slotsFor(k int) uint8 {
+	free := int(e.freeSlots())
+	if k != e.home() {
+		free -= (e.capacity() + 1) / 2
+	}
+	return uint8(max(0, free))
+}
+
+// advertisedSlots is coarse (0..3) so that every new child does not cost a
+// STATE broadcast.
+func (e *Engine) advertisedSlots(k int) uint8 { return min(3, e.slotsFor(k)) }
+
 // path is this peer's ancestors in stripe k's tree, and whether it is fed.
 func (e *Engine) path(k int) ([]uint32, bool) {
 	u := e.up[k]
@@ -54,10 +74,9 @@ func (e *Engine) path(k int) ([]uint32, bool) {
 
 func (e *Engine) myState() Message {
 	m := Message{Type: TState, Stripes: make([]StripeState, e.cfg.Stripes)}
-	free := e.freeSlots()
 	for k := range m.Stripes {
 		p, fed := e.path(k)
-		m.Stripes[k] = StripeState{Path: p, Root: e.up[k].root, Fed: fed, Slots: free}
+		m.Stripes[k] = StripeState{Path: p, Root: e.up[k].root, Fed: fed, Slots: e.advertisedSlots(k)}
 	}
 	return m
 }
@@ -76,6 +95,11 @@ func (e *Engine) markDirty() {
 		}
 		e.dirty = false
 		st := e.myState()
+		enc := st.Encode(e.lastState[:0:0])
+		if string(enc) == string(e.lastState) {
+			return // nothing a neighbour would see changed
+		}
+		e.lastState = enc
 		for id := range e.nbrs {
 			e.send(id, &st)
 		}
@@ -107,7 +131,7 @@ func (e *Engine) onSubscribe(n *neighbour, k int) {
 		e.send(n.id, &Message{Type: TAccept, Stripe: uint8(k)})
 		return
 	}
-	if !fed || e.freeSlots() == 0 || slices.Contains(p, n.hash) || e.up[k].peer == n.id {
+	if !fed || e.slotsFor(k) == 0 || slices.Contains(p, n.hash) || e.up[k].peer == n.id {
 		e.send(n.id, &Message{Type: TReject, Stripe: uint8(k)})
 		return
 	}
@@ -192,8 +216,8 @@ func (e *Engine) choose(k int) {
 		return
 	}
 	limit := ^uint32(0)
-	if e.up[k].root {
-		limit = e.self // a root only joins a tree whose root sorts below it: no cycles
+	if e.up[k].root && len(e.children[k]) > 0 {
+		limit = e.self // a root with a subtree only joins a tree whose root sorts below it: no cycles
 	}
 	n := e.candidate(k, limit)
 	if n == nil {

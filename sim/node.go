@@ -55,6 +55,7 @@ func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
 				return
 			}
 			peer.control += int64(size) - int64(len(msg.Data))
+			w.ctlByType[msg.Type] += int64(size) - int64(len(msg.Data))
 			if err := peer.eng.OnMessage(n.id, &msg); err != nil {
 				w.errors++
 				w.unlink(peer, n)

@@ -24,6 +24,7 @@ type World struct {
 	corrupt     int64
 	timeline    []Point
 	delays      []float64
+	ctlByType   map[engine.Type]int64
 }
 
 // availableAt is when segment s appears at the origin.
@@ -57,7 +58,7 @@ func (w *World) latency() time.Duration {
 }
 
 func newWorld(cfg Config) *World {
-	w := &World{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 7))}
+	w := &World{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 7)), ctlByType: map[engine.Type]int64{}}
 	total := int64((cfg.Duration+cfg.JoinOver+time.Minute)/cfg.Segment) + 2
 	srng := rand.New(rand.NewPCG(cfg.Seed, 11)) // same stream in both arms
 	for range total {

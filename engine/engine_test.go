@@ -1,0 +1,297 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// run publishes segments from..to every 2 s to the given peers, then waits
+// out the last deadline.
+func (w *tworld) run(from, to int64, peers ...*tpeer) {
+	for s := from; s <= to; s++ {
+		w.publish(s, peers...)
+		time.Sleep(2 * time.Second)
+	}
+	time.Sleep(6 * time.Second)
+	synctest.Wait()
+}
+
+func meshOf(w *tworld, n int, cfg Config) []*tpeer {
+	var ps []*tpeer
+	for range n {
+		ps = append(ps, w.add(cfg))
+	}
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			w.link(ps[i], ps[j])
+		}
+	}
+	return ps
+}
+
+func TestStripesComeFromPeers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(20)
+		ps := meshOf(w, 4, Config{})
+		w.run(0, 12, ps...)
+		var p2p int64
+		for _, p := range ps {
+			for s := int64(1); s <= 12; s++ {
+				w.checkBytes(t, p, s)
+			}
+			p2p += p.eng.Stats().BytesP2P
+		}
+		roots := 0
+		for _, p := range ps {
+			for k := range p.eng.cfg.Stripes {
+				up, root := p.eng.Upstream(k)
+				if root {
+					roots++
+				} else if up == "" {
+					t.Fatalf("%s stripe %d: neither fed nor root", p.id, k)
+				}
+			}
+		}
+		if p2p == 0 || roots >= 4*len(ps) {
+			t.Fatalf("no P2P: bytes_p2p %d, %d root stripes of %d", p2p, roots, 4*len(ps))
+		}
+		t.Logf("bytes from peers %d, root stripes %d of %d", p2p, roots, 4*len(ps))
+	})
+}
+
+func TestStripeBoundsCoverTheSegment(t *testing.T) {
+	for _, size := range []int64{1, 7, 100, 100_003} {
+		for _, n := range []int{1, 2, 3, 4, 7} {
+			var next int64
+			for k := range n {
+				a, b := stripeBounds(size, k, n)
+				if a != next || b < a {
+					t.Fatalf("size %d stripes %d: stripe %d = [%d,%d)", size, n, k, a, b)
+				}
+				next = b
+			}
+			if next != size {
+				t.Fatalf("size %d stripes %d end at %d", size, n, next)
+			}
+		}
+	}
+}
+
+// Following upstream links from any peer ends at a root within MaxDepth.
+func checkNoLoops(t *testing.T, ps []*tpeer) {
+	t.Helper()
+	byID := map[PeerID]*tpeer{}
+	for _, p := range ps {
+		byID[p.id] = p
+	}
+	for _, p := range ps {
+		for k := range p.eng.cfg.Stripes {
+			cur, seen := p, []PeerID{}
+			for {
+				up, root := cur.eng.Upstream(k)
+				if root || up == "" || cur.eng.up[k].pending {
+					break
+				}
+				if slices.Contains(seen, up) {
+					t.Fatalf("stripe %d: loop %v -> %s", k, seen, up)
+				}
+				seen = append(seen, up)
+				if len(seen) > cur.eng.cfg.MaxDepth+1 {
+					t.Fatalf("stripe %d: path %v deeper than the bound", k, seen)
+				}
+				cur = byID[up]
+			}
+		}
+	}
+}
+
+func TestNoLoopsUnderChurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(40)
+		ps := meshOf(w, 10, Config{MaxDepth: 4, UploadCap: 200_000})
+		for s := int64(0); s < 30; s++ {
+			w.publish(s, ps...)
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+			w.r.do(func() { checkNoLoops(t, ps) })
+			if s%5 == 4 { // cut and restore a link
+				a, b := ps[int(s)%len(ps)], ps[(int(s)*3+1)%len(ps)]
+				if a != b {
+					w.unlink(a, b)
+					w.link(a, b)
+				}
+			}
+		}
+	})
+}
+
+func TestDeadlineFetchesOnlyMissingBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(4)
+		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // driven by hand
+		b := w.add(Config{Self: "b", Stripes: 2, Deadline: 3 * time.Second, CDNTime: 200 * time.Millisecond})
+		w.r.do(func() {
+			up.links[b.id], b.links[up.id] = b, up
+			b.eng.OnSegment(segInfo(0, 0)) // fast start, from the CDN
+			b.eng.AddNeighbour(up.id)
+			// the upstream says it is a root of both stripes with room
+			st := Message{Type: TState, Stripes: []StripeState{{Root: true, Fed: true, Slots: 3}, {Root: true, Fed: true, Slots: 3}}}
+			_ = b.eng.OnMessage(up.id, &st)
+		})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() {
+			for k := range 2 {
+				if err := b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		w.o.requests = nil
+		w.publish(1, b)
+		seg := w.o.segs[1]
+		size := int64(len(seg))
+		half := size / 2
+		w.r.do(func() { // 10,000 bytes of stripe 0 arrive, nothing of stripe 1
+			m := Message{Type: TPiece, Seg: segInfo(1, 0).ID, Size: uint32(size), Stripe: 0, Offset: 0, Data: seg[:10_000]}
+			if err := b.eng.OnMessage(up.id, &m); err != nil {
+				t.Fatal(err)
+			}
+		})
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		want := []string{fmt.Sprintf("b %d+%d", 10_000, half-10_000), fmt.Sprintf("b %d+%d", half, size-half)}
+		slices.Sort(w.o.requests)
+		slices.Sort(want)
+		if !slices.Equal(w.o.requests, want) {
+			t.Fatalf("CDN requests %v, want only the missing ranges %v", w.o.requests, want)
+		}
+		w.checkBytes(t, b, 1)
+		if st := b.eng.Stats(); st.BytesP2P != 10_000 || st.Late != 2 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+func TestUpstreamDiesOrFreezes(t *testing.T) {
+	for _, mode := range []string{"dies", "freezes"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newTWorld(40)
+				ps := meshOf(w, 5, Config{})
+				w.run(0, 8, ps...)
+				victim := ps[4]
+				// the victim feeds someone?
+				var fedBy []*tpeer
+				for _, p := range ps[:4] {
+					for k := range 4 {
+						if up, _ := p.eng.Upstream(k); up == victim.id {
+							fedBy = append(fedBy, p)
+						}
+					}
+				}
+				if len(fedBy) == 0 {
+					t.Skip("victim feeds nobody in this topology")
+				}
+				if mode == "dies" {
+					for _, p := range ps[:4] {
+						w.unlink(victim, p)
+					}
+				} else {
+					w.r.do(func() { victim.frozen = true })
+				}
+				w.run(9, 20, ps...)
+				for _, p := range ps[:4] {
+					for s := int64(9); s <= 20; s++ {
+						w.checkBytes(t, p, s) // nothing missed, bytes intact
+					}
+					for k := range 4 {
+						if up, _ := p.eng.Upstream(k); up == victim.id {
+							t.Fatalf("%s still takes stripe %d from the %s upstream", p.id, k, mode)
+						}
+					}
+				}
+				if mode == "freezes" && fedBy[0].eng.Stats().Dropped == 0 {
+					t.Fatal("frozen upstream not counted as dropped")
+				}
+			})
+		})
+	}
+}
+
+func TestRetryBackoffDoubles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(1)
+		p := w.add(Config{})
+		n := &neighbour{id: "x"}
+		var gaps []time.Duration
+		w.r.do(func() {
+			for range 4 {
+				p.eng.penalize(n)
+				gaps = append(gaps, n.retryAt-p.eng.clk.Now())
+			}
+		})
+		if gaps[0] != retryBase || gaps[1] != 2*retryBase || gaps[3] != 8*retryBase {
+			t.Fatalf("backoff %v", gaps)
+		}
+	})
+}
+
+func TestSegmentsOnceAndBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(60)
+		p := w.add(Config{CDNOnly: true})
+		for s := int64(0); s < 50; s++ {
+			w.publish(s, p)
+			w.publish(s, p) // a playlist refresh repeats it
+			time.Sleep(time.Second)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if got := p.eng.Stats().Segments; got != 50 {
+			t.Fatalf("%d segments ready, want 50 (each once)", got)
+		}
+		if len(p.eng.segs) > maxSegments {
+			t.Fatalf("tracks %d segments, bound %d", len(p.eng.segs), maxSegments)
+		}
+		// a new encoder epoch reuses sequence numbers under new ids
+		w.r.do(func() {
+			info := segInfo(3, w.r.Now())
+			info.ID = "1/3/seg3.ts"
+			p.eng.OnSegment(info)
+		})
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if _, ok := p.got["1/3/seg3.ts"]; !ok {
+			t.Fatal("segment of the new epoch not delivered")
+		}
+	})
+}
+
+func TestLyingPeerIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(2)
+		p := w.add(Config{Stripes: 2})
+		w.r.do(func() {
+			p.eng.AddNeighbour("liar")
+			p.eng.OnSegment(segInfo(0, 0))
+			ok := Message{Type: TPiece, Seg: "s", Size: 1000, Stripe: 0, Data: make([]byte, 10)}
+			if err := p.eng.OnMessage("liar", &ok); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []Message{
+				{Type: TPiece, Seg: "s", Size: 2000, Stripe: 0, Data: make([]byte, 10)},              // size changed
+				{Type: TPiece, Seg: "s", Size: 1000, Stripe: 1, Offset: 495, Data: make([]byte, 10)}, // past its stripe
+				{Type: TSubscribe, Stripe: 5}, // no such stripe
+			} {
+				if err := p.eng.OnMessage("liar", &m); !errors.Is(err, ErrWire) {
+					t.Fatalf("%v: err %v, want ErrWire", m.Type, err)
+				}
+			}
+		})
+	})
+}
