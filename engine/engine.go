@@ -132,6 +132,8 @@ type Engine struct {
 	segs      map[string]*segment
 	order     []string // segment ids, oldest first
 	started   bool
+	firstSeq  int64         // the fast-start segment
+	playAt    time.Duration // when the player starts, about
 	bitrate   float64
 	stats     Stats
 	dirty     bool

@@ -77,11 +77,15 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	s := e.seg(info.ID)
 	s.info, s.known = info, true
 	if !e.started {
-		e.started = true
+		e.started, e.firstSeq = true, info.Seq
+		e.playAt = e.clk.Now() + e.cfg.CDNTime
 		e.fetchWhole(s) // fast start: the first segment from the CDN
 		return
 	}
-	deadline := info.Available + e.deadline(info) - e.cfg.CDNTime
+	// The player needs it a deadline after it appeared, but never before its
+	// turn after the first segment (the segments a newcomer starts with are old).
+	need := max(info.Available+e.deadline(info), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
+	deadline := need - e.cfg.CDNTime
 	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() { e.complete(s) })
 	mid := info.Available + (deadline-info.Available)/2
 	s.repair = e.clk.AfterFunc(max(0, mid-e.clk.Now()), func() { e.pullRepair(s) })

@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"tracker": {"signaling, discovery and swarm stats", runTracker},
 	"origin":  {"live HLS test origin looping a clip", runOrigin},
 	"demo":    {"origin + tracker on loopback", runDemo},
+	"sim":     {"simulate a swarm against a CDN-only arm", runSim},
 	"bench":   {"benchmarks: bench tracker [--json]", runBench},
 }
 

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/p2phls/p2phls/sim"
+)
+
+func runSim(_ context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	var c sim.Config
+	fs.IntVar(&c.Peers, "peers", 30, "viewers")
+	fs.DurationVar(&c.Duration, "duration", time.Minute, "stream time simulated after the joins")
+	fs.DurationVar(&c.Segment, "segment", 2*time.Second, "segment duration")
+	bitrate := fs.Float64("bitrate", 2, "stream rate, Mbit/s")
+	fs.IntVar(&c.Stripes, "stripes", 4, "stripes per segment")
+	fs.DurationVar(&c.RTT, "rtt", 20*time.Millisecond, "round trip between peers")
+	fs.DurationVar(&c.Jitter, "jitter", 0, "one-way jitter, 0..this")
+	fs.Float64Var(&c.Loss, "loss", 0, "packet loss (each costs one more RTT)")
+	upload := fs.Float64("upload", 2, "every peer's upload, × the stream rate (ignored with --mixed)")
+	mixed := fs.Bool("mixed", false, "40% at 2×, 40% at 0.7×, 10% unreachable, 10% consume-only")
+	fs.Float64Var(&c.ChurnPerMin, "churn", 0, "share of viewers replaced per minute")
+	fs.DurationVar(&c.JoinOver, "join-over", 20*time.Second, "joins spread over this")
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
+	fs.BoolVar(&c.Verify, "verify", false, "compare every delivered segment with the origin's bytes")
+	asJSON := fs.Bool("json", false, "print the JSON report")
+	svg := fs.String("svg", "", "write a plot of offload and stalls over time to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c.Bitrate = int64(*bitrate * 1e6 / 8)
+	c.Classes = []sim.Class{{Share: 1, Upload: *upload}}
+	if *mixed {
+		c.Classes = sim.MixedClasses()
+	}
+	r := sim.Run(c)
+	if *svg != "" {
+		f, err := os.Create(*svg)
+		if err != nil {
+			return err
+		}
+		if err := sim.WriteSVG(f, r); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintf(stdout, "peers %d (viewers %d)  offload %.3f (ceiling %.3f)  stalls %d (ratio %.5f) vs CDN-only %d (%.5f)\n",
+		r.Peers, r.Viewers, r.Offload, r.Ceiling, r.Stalls, r.StallRatio, r.CDNOnly.Stalls, r.CDNOnly.StallRatio)
+	fmt.Fprintf(stdout, "extra delay p50 %.0f ms p95 %.0f ms  control overhead %.4f  CDN requests %d (CDN-only %d)  wall %.1fs\n",
+		r.ExtraDelayP50Ms, r.ExtraDelayP95Ms, r.ControlOverhead, r.CDNRequests, r.CDNOnly.CDNRequests, r.WallSeconds)
+	return nil
+}
