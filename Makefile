@@ -15,12 +15,14 @@ demo: build
 test:
 	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./engine
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
 fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./tracker
 	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./hls
+	$(GO) test -run XXX -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./engine
 
 bench-tracker: build
 	$(BIN) bench tracker --json

@@ -42,6 +42,8 @@ func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
 	if s.complete(k) {
 		if n != nil && e.up[k].peer == n.id {
 			e.up[k].late = 0 // the upstream delivered in time
+		} else {
+			e.upstreamLate(k) // completed by the CDN or a pull: the upstream missed it
 		}
 		e.checkReady(s)
 	}

@@ -215,7 +215,6 @@ func (e *Engine) complete(s *segment) {
 		if !s.complete(k) {
 			e.stats.Late++
 			e.fetchStripe(s, k)
-			e.upstreamLate(k)
 		}
 	}
 }

@@ -131,7 +131,9 @@ func (e *Engine) onSubscribe(n *neighbour, k int) {
 		e.send(n.id, &Message{Type: TAccept, Stripe: uint8(k)})
 		return
 	}
-	if !fed || e.slotsFor(k) == 0 || slices.Contains(p, n.hash) || e.up[k].peer == n.id {
+	// While our own subscription for k is pending our path is about to
+	// change: taking children then could close a cycle.
+	if !fed || e.up[k].pending || e.slotsFor(k) == 0 || slices.Contains(p, n.hash) || e.up[k].peer == n.id {
 		e.send(n.id, &Message{Type: TReject, Stripe: uint8(k)})
 		return
 	}
