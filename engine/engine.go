@@ -67,6 +67,7 @@ type Config struct {
 	MaxDepth    int           // tree depth bound, default 6
 	UploadCap   int64         // bytes/s this peer may upload; 0 = 4× the stream
 	Utilization float64       // share of UploadCap given to children, default 0.8
+	Spill       int           // % of capacity kept for the home stripe before others get slots, default 100 (no spill)
 	ConsumeOnly bool          // never upload (mobile)
 	Deadline    time.Duration // the player needs a segment this long after it appears; default 2 × its duration
 	CDNTime     time.Duration // expected CDN fetch time (initial; then measured), default 300ms
@@ -88,6 +89,9 @@ func (c *Config) defaults() {
 	}
 	if c.Utilization <= 0 || c.Utilization > 1 {
 		c.Utilization = 0.8
+	}
+	if c.Spill <= 0 || c.Spill > 100 {
+		c.Spill = 100
 	}
 	if c.CDNTime <= 0 {
 		c.CDNTime = 300 * time.Millisecond
@@ -132,6 +136,7 @@ type Engine struct {
 	segs      map[string]*segment
 	order     []string // segment ids, oldest first
 	started   bool
+	homeK     int           // home stripe, -1 until chosen
 	firstSeq  int64         // the fast-start segment
 	playAt    time.Duration // when the player starts, about
 	bitrate   float64
@@ -164,7 +169,7 @@ type upstream struct {
 func New(cfg Config, clk Clock, tr Transport, src Source, pl Player) *Engine {
 	cfg.defaults()
 	e := &Engine{cfg: cfg, clk: clk, tr: tr, src: src, pl: pl, self: Hash(cfg.Self),
-		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(Hash(cfg.Self)))),
+		rng: rand.New(rand.NewPCG(cfg.Seed, uint64(Hash(cfg.Self)))), homeK: -1,
 		nbrs: map[PeerID]*neighbour{}, segs: map[string]*segment{}, bitrate: float64(cfg.Bitrate),
 		up: make([]upstream, cfg.Stripes), children: make([]map[PeerID]bool, cfg.Stripes)}
 	for k := range e.children {

@@ -39,15 +39,56 @@ func (e *Engine) freeSlots() uint8 {
 // home is the stripe this peer gives its upload to (SplitStream's rule: an
 // interior node of one tree, a leaf in the others, so each tree has a wide
 // fanout and stays shallow).
-func (e *Engine) home() int { return int(e.self % uint32(e.cfg.Stripes)) }
+//
+// The home is chosen once, when this peer first has children to offer: the
+// stripe for which the fewest neighbours are homes (a neighbour's home is the
+// stripe it advertises the most slots for), ties broken by the peer's hash.
+// So homes spread evenly over the stripes even in small swarms.
+func (e *Engine) home() int {
+	if e.homeK >= 0 {
+		return e.homeK
+	}
+	states := 0
+	for _, n := range e.nbrs {
+		if len(n.state) > 0 {
+			states++
+		}
+	}
+	if states < min(6, len(e.nbrs)) || states == 0 {
+		return -1 // not enough seen yet: no slots until then
+	}
+	count := make([]int, e.cfg.Stripes)
+	for _, n := range e.nbrs {
+		best, bestSlots := -1, uint8(0)
+		for k, st := range n.state {
+			if st.Slots > bestSlots {
+				best, bestSlots = k, st.Slots
+			}
+		}
+		if best >= 0 {
+			count[best]++
+		}
+	}
+	e.homeK = int(e.self % uint32(e.cfg.Stripes))
+	for k := range count {
+		if count[k] < count[e.homeK] {
+			e.homeK = k
+		}
+	}
+	return e.homeK
+}
 
 // slotsFor is how many children this peer takes for stripe k: all its free
 // capacity for its home stripe; for the others only what exceeds half its
 // capacity (spare capacity spills over where home trees are short).
 func (e *Engine) slotsFor(k int) uint8 {
+	h := e.home()
+	if h < 0 {
+		return 0
+	}
 	free := int(e.freeSlots())
-	if k != e.home() {
-		free -= (e.capacity() + 1) / 2
+	if k != h {
+		free -= (e.capacity()*e.cfg.Spill + 99) / 100
 	}
 	return uint8(max(0, free))
 }
