@@ -69,7 +69,7 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 func (e *Engine) catchUp(id PeerID, k int) {
 	for i := max(0, len(e.order)-2); i < len(e.order); i++ {
 		s := e.segs[e.order[i]]
-		if s == nil || s.size < 0 {
+		if s == nil || s.size < 0 || s.ready && i < len(e.order)-1 || !e.spend(s.stripes[k].got) {
 			continue
 		}
 		var off int64
@@ -122,6 +122,9 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 	}
 	k := int(m.Stripe)
 	end := min(int64(m.Offset)+int64(m.Length), s.stripes[k].got)
+	if !e.spend(end - int64(m.Offset)) {
+		return // no spare upload: the requester completes from the CDN
+	}
 	var pos int64
 	for _, p := range s.stripes[k].pieces {
 		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)
@@ -152,4 +155,22 @@ func (e *Engine) pullRepair(s *segment) {
 			}
 		}
 	}
+}
+
+// spend takes n bytes from the spare-upload budget (what the children leave
+// of the upload capacity); false = not enough.
+func (e *Engine) spend(n int64) bool {
+	now := e.clk.Now()
+	spare := float64(e.uploadCap()) - float64(e.nchild)*e.bitrate/float64(e.cfg.Stripes)
+	if spare <= 0 {
+		return false
+	}
+	burst := e.bitrate * 2 / float64(e.cfg.Stripes) // two stripes
+	e.tokens = min(burst, e.tokens+spare*(now-e.tokensAt).Seconds())
+	e.tokensAt = now
+	if e.tokens < float64(n) {
+		return false
+	}
+	e.tokens -= float64(n)
+	return true
 }

@@ -136,6 +136,8 @@ type Engine struct {
 	segs      map[string]*segment
 	order     []string // segment ids, oldest first
 	started   bool
+	tokens    float64 // spare-upload budget for pulls, bytes
+	tokensAt  time.Duration
 	homeK     int           // home stripe, -1 until chosen
 	firstSeq  int64         // the fast-start segment
 	playAt    time.Duration // when the player starts, about
@@ -279,8 +281,13 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 		e.onAccept(n, int(m.Stripe))
 	case TReject:
 		if u := &e.up[m.Stripe]; u.peer == from {
-			e.penalize(n)
+			// full or re-parenting: not a failure, but try others first
+			n.retryAt = e.clk.Now() + rejectPause
+			root := u.root
 			e.dropUpstream(int(m.Stripe), false)
+			if root && e.up[m.Stripe].peer == "" {
+				e.up[m.Stripe].root = true
+			}
 		}
 	case THave:
 		if s := e.segs[m.Seg]; s != nil {

@@ -12,26 +12,27 @@ type Class struct {
 
 // Config of a simulation. Zero values take the defaults noted.
 type Config struct {
-	Peers       int           `json:"peers"`
-	Duration    time.Duration `json:"duration"`      // of stream, after the joins start
-	Segment     time.Duration `json:"segment"`       // default 2s
-	Bitrate     int64         `json:"bitrate"`       // stream bytes/s, default 250,000 (2 Mbit/s)
-	Stripes     int           `json:"stripes"`       // default 4
-	RTT         time.Duration `json:"rtt"`           // between peers, default 20ms
-	Jitter      time.Duration `json:"jitter"`        // added 0..Jitter one way
-	Loss        float64       `json:"loss"`          // a lost packet costs one more RTT
-	Download    float64       `json:"download_x"`    // download capacity ×rate, default 20
-	Classes     []Class       `json:"classes"`       // default all at 2× upload
-	ChurnPerMin float64       `json:"churn_per_min"` // share of viewers replaced each minute
-	JoinOver    time.Duration `json:"join_over"`     // joins spread over this, default 20s
-	Neighbours  int           `json:"neighbours"`    // links asked of the tracker, default 12
-	MaxConns    int           `json:"max_conns"`     // links a peer accepts, default 30
-	CDNRTT      time.Duration `json:"cdn_rtt"`       // default 40ms
-	CDNRate     float64       `json:"cdn_rate"`      // bytes/s of one CDN response, default 2,500,000
-	Seed        uint64        `json:"seed"`
-	Sample      time.Duration `json:"sample"` // timeline step, default 10s
-	Verify      bool          `json:"verify"` // compare every delivered segment with the origin's bytes
-	cdnOnly     bool
+	Peers        int           `json:"peers"`
+	Duration     time.Duration `json:"duration"`      // of stream, after the joins start
+	Segment      time.Duration `json:"segment"`       // default 2s
+	Bitrate      int64         `json:"bitrate"`       // stream bytes/s, default 250,000 (2 Mbit/s)
+	Stripes      int           `json:"stripes"`       // default 4
+	RTT          time.Duration `json:"rtt"`           // between peers, default 20ms
+	Jitter       time.Duration `json:"jitter"`        // added 0..Jitter one way
+	Loss         float64       `json:"loss"`          // a lost packet costs one more RTT
+	Download     float64       `json:"download_x"`    // download capacity ×rate, default 20
+	Classes      []Class       `json:"classes"`       // default all at 2× upload
+	ChurnPerMin  float64       `json:"churn_per_min"` // share of viewers replaced each minute
+	JoinOver     time.Duration `json:"join_over"`     // joins spread over this, default 20s
+	Neighbours   int           `json:"neighbours"`    // links asked of the tracker, default 12
+	MaxConns     int           `json:"max_conns"`     // links a peer accepts, default 30
+	CDNRTT       time.Duration `json:"cdn_rtt"`       // default 40ms
+	CDNRate      float64       `json:"cdn_rate"`      // bytes/s of one CDN response, default 2,500,000
+	Seed         uint64        `json:"seed"`
+	Sample       time.Duration `json:"sample"`        // timeline step, default 10s
+	Verify       bool          `json:"verify"`        // compare every delivered segment with the origin's bytes
+	ControlFirst bool          `json:"control_first"` // control messages skip the sender's media queue
+	cdnOnly      bool
 }
 
 func (c *Config) defaults() {

@@ -40,9 +40,18 @@ func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
 	}
 	w := n.w
 	size := float64(m.WireSize() + wireOverhead)
-	start := max(w.loop.Now(), n.upFree)
-	n.upFree = start + dur(size/n.up)
-	at := n.upFree + w.latency()
+	// Media waits its turn in the upload queue; control messages go first
+	// (the engine paces media on the buffered amount, so control never sits
+	// behind seconds of it).
+	var at time.Duration
+	if m.Type == engine.TPiece || !w.cfg.ControlFirst {
+		start := max(w.loop.Now(), n.upFree)
+		n.upFree = start + dur(size/n.up)
+		at = n.upFree + w.latency()
+	} else {
+		n.upFree = max(w.loop.Now(), n.upFree) + dur(size/n.up)
+		at = w.loop.Now() + dur(size/n.up) + w.latency()
+	}
 	msg := *m
 	w.loop.At(at, func() {
 		if !peer.alive || peer.links[n.id] == nil {

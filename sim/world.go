@@ -90,7 +90,8 @@ func (w *World) class() Class {
 func (w *World) join() {
 	c := w.class()
 	w.nextID++
-	n := &node{w: w, id: engine.PeerID(fmt.Sprintf("p%05d", w.nextID)), up: max(1, c.Upload*float64(w.cfg.Bitrate)),
+	// a consume-only viewer still sends control messages: its link has some upload
+	n := &node{w: w, id: engine.PeerID(fmt.Sprintf("p%05d", w.nextID)), up: max(0.5, c.Upload) * float64(w.cfg.Bitrate),
 		down: w.cfg.Download * float64(w.cfg.Bitrate), reachable: !c.Unreachable, consume: c.ConsumeOnly || c.Upload == 0,
 		alive: true, joined: w.loop.Now(), links: map[engine.PeerID]*node{}, ready: map[int64]time.Duration{}}
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: int64(c.Upload * float64(w.cfg.Bitrate)),
