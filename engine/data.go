@@ -69,7 +69,7 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 func (e *Engine) catchUp(id PeerID, k int) {
 	for i := max(0, len(e.order)-2); i < len(e.order); i++ {
 		s := e.segs[e.order[i]]
-		if s == nil || s.size < 0 || s.ready && i < len(e.order)-1 || !e.spend(s.stripes[k].got) {
+		if s == nil || s.size < 0 {
 			continue
 		}
 		var off int64
@@ -122,7 +122,7 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 	}
 	k := int(m.Stripe)
 	end := min(int64(m.Offset)+int64(m.Length), s.stripes[k].got)
-	if !e.spend(end - int64(m.Offset)) {
+	if e.cfg.BudgetPulls && !e.spend(end-int64(m.Offset)) {
 		return // no spare upload: the requester completes from the CDN
 	}
 	var pos int64

@@ -67,13 +67,14 @@ type Config struct {
 	MaxDepth    int           // tree depth bound, default 6
 	UploadCap   int64         // bytes/s this peer may upload; 0 = 4× the stream
 	Utilization float64       // share of UploadCap given to children, default 0.8
-	Spill       int           // % of capacity kept for the home stripe before others get slots, default 100 (no spill)
+	Spill       int           // % of capacity kept for the home stripe before others get slots, default 50; others get slots only when starving
 	ConsumeOnly bool          // never upload (mobile)
 	Deadline    time.Duration // the player needs a segment this long after it appears; default 2 × its duration
 	CDNTime     time.Duration // expected CDN fetch time (initial; then measured), default 300ms
 	Bitrate     int64         // expected stream bytes/s before one is measured, default 250,000 (2 Mbit/s)
 	StartWith   int           // on the first playlist, segments from the live edge to start with, default 3
 	CDNOnly     bool          // never use peers (the CDN-only arm)
+	BudgetPulls bool          // serve pulls only from spare upload (see spend)
 	Seed        uint64        // randomness (tie-breaks)
 }
 
@@ -91,7 +92,7 @@ func (c *Config) defaults() {
 		c.Utilization = 0.8
 	}
 	if c.Spill <= 0 || c.Spill > 100 {
-		c.Spill = 100
+		c.Spill = 50
 	}
 	if c.CDNTime <= 0 {
 		c.CDNTime = 300 * time.Millisecond
@@ -281,13 +282,8 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 		e.onAccept(n, int(m.Stripe))
 	case TReject:
 		if u := &e.up[m.Stripe]; u.peer == from {
-			// full or re-parenting: not a failure, but try others first
-			n.retryAt = e.clk.Now() + rejectPause
-			root := u.root
+			e.penalize(n) // full or re-parenting: try others first, with backoff
 			e.dropUpstream(int(m.Stripe), false)
-			if root && e.up[m.Stripe].peer == "" {
-				e.up[m.Stripe].root = true
-			}
 		}
 	case THave:
 		if s := e.segs[m.Seg]; s != nil {

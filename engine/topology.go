@@ -89,6 +89,9 @@ func (e *Engine) slotsFor(k int) uint8 {
 	}
 	free := int(e.freeSlots())
 	if k != h {
+		if !e.starving(k) {
+			return 0
+		}
 		free -= (e.capacity()*e.cfg.Spill + 99) / 100
 	}
 	return uint8(max(0, free))
@@ -153,6 +156,9 @@ func (e *Engine) onState(n *neighbour, m *Message) {
 		return // a peer with another stripe count cannot feed us
 	}
 	n.state = m.Stripes
+	if e.homeK < 0 && e.home() >= 0 {
+		e.markDirty() // the home is chosen: advertise its slots
+	}
 	for k := range e.up {
 		if e.up[k].peer != n.id || e.up[k].pending {
 			continue
@@ -292,4 +298,15 @@ func (e *Engine) improve() {
 			e.choose(k)
 		}
 	}
+}
+
+// starving reports that no neighbour offers a slot for stripe k (its homes
+// nearby are full or missing): then spare capacity spills over to it.
+func (e *Engine) starving(k int) bool {
+	for _, n := range e.nbrs {
+		if k < len(n.state) && n.state[k].Slots > 0 && n.state[k].Fed {
+			return false
+		}
+	}
+	return true
 }
