@@ -112,11 +112,13 @@ func TestTrackerProcessesOnRedis(t *testing.T) {
 	hb := 500 * time.Millisecond
 	procA, a := startProc(t, "tracker", "--listen", "127.0.0.1:0", "--redis", rs.URL, "--heartbeat", hb.String())
 	procB, b := startProc(t, "tracker", "--listen", "127.0.0.1:0", "--redis", rs.URL, "--heartbeat", hb.String())
-	wsJoin(t, a, "kill")
-	cb, _ := wsJoin(t, b, "kill")
+	ca, idA := wsJoin(t, a, "kill")
+	cb, idB := wsJoin(t, b, "kill")
 	if n := swarmPeers(t, b, "kill"); n != 2 {
 		t.Fatalf("node B counts %d peers, want 2", n)
 	}
+	relay(t, ca, cb, idB, idA) // A → B
+	relay(t, cb, ca, idA, idB) // B → A
 	killed := time.Now()
 	_ = procA.Process.Signal(syscall.SIGKILL)
 	for swarmPeers(t, b, "kill") != 1 {
@@ -184,5 +186,20 @@ func TestDemoStartsOriginAndTracker(t *testing.T) {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("demo exit after SIGTERM: %v", err)
+	}
+}
+
+// relay sends a signal from conn (peer fromID) to peer toID and checks that
+// conn to receives it from fromID.
+func relay(t *testing.T, from, to *websocket.Conn, toID, fromID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := wsjson.Write(ctx, from, map[string]any{"type": "signal", "to": toID, "data": map[string]string{"sdp": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := wsjson.Read(ctx, to, &m); err != nil || m["type"] != "signal" || m["from"] != fromID {
+		t.Fatalf("relay across nodes: got %v, %v", m, err)
 	}
 }
