@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/p2phls/p2phls/bench"
 	"github.com/p2phls/p2phls/internal/redistest"
 )
 
@@ -37,36 +38,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var listenRe = regexp.MustCompile(`listening.* addr=(\S+)`)
-
 // startProc runs the binary and returns it with the address it logged.
 func startProc(t *testing.T, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
+	p, err := bench.StartListener(binPath, args...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return cmd, a
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%v: no listening line", args)
-	}
-	return nil, ""
+	t.Cleanup(p.Stop)
+	return p.Cmd, p.Addr
 }
 
 func wsJoin(t *testing.T, addr, swarm string) (*websocket.Conn, string) {
