@@ -282,8 +282,15 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 		e.onAccept(n, int(m.Stripe))
 	case TReject:
 		if u := &e.up[m.Stripe]; u.peer == from {
-			e.penalize(n) // full or re-parenting: try others first, with backoff
+			// Full, or re-parenting itself: not a failure. Try others first,
+			// and this one again after a jittered pause (two peers refusing
+			// each other must not retry in lockstep).
+			n.retryAt = e.clk.Now() + rejectPause + time.Duration(e.rng.Int64N(int64(rejectPause)))
+			root := u.root
 			e.dropUpstream(int(m.Stripe), false)
+			if root && e.up[m.Stripe].peer == "" {
+				e.up[m.Stripe].root = true
+			}
 		}
 	case THave:
 		if s := e.segs[m.Seg]; s != nil {

@@ -82,10 +82,11 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 		e.fetchWhole(s) // fast start: the first segment from the CDN
 		return
 	}
-	// The player needs it a deadline after it appeared, but never before its
-	// turn after the first segment (the segments a newcomer starts with are old).
-	need := max(info.Available+e.deadline(info), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
-	deadline := need - e.cfg.CDNTime
+	// The player needs it a deadline after it appeared, or on its turn after
+	// the first segment if that comes sooner; the CDN completion starts early
+	// enough to finish by then twice over.
+	need := min(info.Available+e.deadline(info), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
+	deadline := need - 2*e.cfg.CDNTime
 	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() { e.complete(s) })
 	mid := info.Available + (deadline-info.Available)/2
 	s.repair = e.clk.AfterFunc(max(0, mid-e.clk.Now()), func() { e.pullRepair(s) })
