@@ -14,7 +14,7 @@ const (
 	retryBase        = 5 * time.Second
 	retryMax         = 2 * time.Minute
 	stateFlushDelay  = 50 * time.Millisecond
-	rejectPause      = time.Second
+	rejectPause      = 4 * time.Second
 )
 
 func (e *Engine) uploadCap() int64 {
