@@ -122,9 +122,6 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 	}
 	k := int(m.Stripe)
 	end := min(int64(m.Offset)+int64(m.Length), s.stripes[k].got)
-	if e.cfg.BudgetPulls && !e.spend(end-int64(m.Offset)) {
-		return // no spare upload: the requester completes from the CDN
-	}
 	var pos int64
 	for _, p := range s.stripes[k].pieces {
 		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)
@@ -155,22 +152,4 @@ func (e *Engine) pullRepair(s *segment) {
 			}
 		}
 	}
-}
-
-// spend takes n bytes from the spare-upload budget (what the children leave
-// of the upload capacity); false = not enough.
-func (e *Engine) spend(n int64) bool {
-	now := e.clk.Now()
-	spare := float64(e.uploadCap()) - float64(e.nchild)*e.bitrate/float64(e.cfg.Stripes)
-	if spare <= 0 {
-		return false
-	}
-	burst := e.bitrate * 2 / float64(e.cfg.Stripes) // two stripes
-	e.tokens = min(burst, e.tokens+spare*(now-e.tokensAt).Seconds())
-	e.tokensAt = now
-	if e.tokens < float64(n) {
-		return false
-	}
-	e.tokens -= float64(n)
-	return true
 }

@@ -74,7 +74,6 @@ type Config struct {
 	Bitrate     int64         // expected stream bytes/s before one is measured, default 250,000 (2 Mbit/s)
 	StartWith   int           // on the first playlist, segments from the live edge to start with, default 3
 	CDNOnly     bool          // never use peers (the CDN-only arm)
-	BudgetPulls bool          // serve pulls only from spare upload (see spend)
 	Seed        uint64        // randomness (tie-breaks)
 }
 
@@ -137,8 +136,6 @@ type Engine struct {
 	segs      map[string]*segment
 	order     []string // segment ids, oldest first
 	started   bool
-	tokens    float64 // spare-upload budget for pulls, bytes
-	tokensAt  time.Duration
 	homeK     int           // home stripe, -1 until chosen
 	firstSeq  int64         // the fast-start segment
 	playAt    time.Duration // when the player starts, about

@@ -100,7 +100,7 @@ func (w *World) join() {
 	w.alive = append(w.alive, n)
 	// the first playlist: start StartWith segments behind the live edge
 	last := int64(w.loop.Now() / w.cfg.Segment)
-	first := max(0, last-2)
+	first := int64(n.eng.StartIndex(int(last + 1)))
 	n.first = first
 	w.loop.AfterFunc(w.cfg.CDNRTT, func() {
 		for s := first; s <= last; s++ {
