@@ -57,7 +57,7 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 	for len(b) > 0 {
 		c := min(len(b), e.cfg.PieceSize)
 		m := Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: b[:c]}
-		for id := range e.children[k] {
+		for _, id := range e.children[k] {
 			e.send(id, &m)
 		}
 		b, off = b[c:], off+int64(c)
@@ -106,7 +106,8 @@ func (e *Engine) checkReady(s *segment) {
 		e.bitrate = 0.8*e.bitrate + 0.2*float64(s.size)/s.info.Duration.Seconds()
 	}
 	have := Message{Type: THave, Seg: s.info.ID, Size: uint32(s.size), Have: 1<<e.cfg.Stripes - 1}
-	for id, n := range e.nbrs {
+	for _, n := range e.neighbours() {
+		id := n.id
 		if n.haves[s.info.ID] == 0 { // a neighbour that has it needs no HAVE
 			e.send(id, &have)
 		}
@@ -145,7 +146,7 @@ func (e *Engine) pullRepair(s *segment) {
 		if s.complete(k) || st.cdn || st.got > 0 && e.up[k].peer != "" {
 			continue
 		}
-		for _, n := range e.nbrs {
+		for _, n := range e.neighbours() {
 			if n.haves[s.info.ID]&(1<<k) != 0 && !n.consume {
 				e.send(n.id, &Message{Type: TRequest, Seg: s.info.ID, Stripe: uint8(k), Offset: uint32(st.got), Length: uint32(s.stripeLen(k) - st.got)})
 				break

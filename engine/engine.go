@@ -130,8 +130,9 @@ type Engine struct {
 	rng  *rand.Rand
 
 	nbrs      map[PeerID]*neighbour
+	nbrIDs    peerSet // neighbour ids, sorted: iteration order is fixed
 	up        []upstream
-	children  []map[PeerID]bool
+	children  []peerSet
 	nchild    int
 	segs      map[string]*segment
 	order     []string // segment ids, oldest first
@@ -171,10 +172,7 @@ func New(cfg Config, clk Clock, tr Transport, src Source, pl Player) *Engine {
 	e := &Engine{cfg: cfg, clk: clk, tr: tr, src: src, pl: pl, self: Hash(cfg.Self),
 		rng: rand.New(rand.NewPCG(cfg.Seed, uint64(Hash(cfg.Self)))), homeK: -1,
 		nbrs: map[PeerID]*neighbour{}, segs: map[string]*segment{}, bitrate: float64(cfg.Bitrate),
-		up: make([]upstream, cfg.Stripes), children: make([]map[PeerID]bool, cfg.Stripes)}
-	for k := range e.children {
-		e.children[k] = map[PeerID]bool{}
-	}
+		up: make([]upstream, cfg.Stripes), children: make([]peerSet, cfg.Stripes)}
 	return e
 }
 
@@ -225,6 +223,7 @@ func (e *Engine) AddNeighbour(id PeerID) {
 		return
 	}
 	e.nbrs[id] = &neighbour{id: id, hash: Hash(id), haves: map[string]uint16{}}
+	e.nbrIDs.add(id)
 	var flags uint8
 	if e.cfg.ConsumeOnly {
 		flags = 1
@@ -240,9 +239,9 @@ func (e *Engine) RemoveNeighbour(id PeerID) {
 		return
 	}
 	delete(e.nbrs, id)
+	e.nbrIDs.del(id)
 	for k := range e.children {
-		if e.children[k][id] {
-			delete(e.children[k], id)
+		if e.children[k].del(id) {
 			e.nchild--
 			e.markDirty()
 		}
@@ -270,8 +269,7 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 	case TSubscribe:
 		e.onSubscribe(n, int(m.Stripe))
 	case TUnsubscribe:
-		if e.children[m.Stripe][from] {
-			delete(e.children[m.Stripe], from)
+		if e.children[m.Stripe].del(from) {
 			e.nchild--
 			e.markDirty()
 		}
@@ -302,4 +300,13 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 		e.send(from, &Message{Type: TPong, Nonce: m.Nonce})
 	}
 	return nil
+}
+
+// neighbours returns the neighbours in id order.
+func (e *Engine) neighbours() []*neighbour {
+	out := make([]*neighbour, len(e.nbrIDs))
+	for i, id := range e.nbrIDs {
+		out[i] = e.nbrs[id]
+	}
+	return out
 }

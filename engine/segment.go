@@ -52,7 +52,7 @@ func (e *Engine) seg(id string) *segment {
 		if old.repair != nil {
 			old.repair()
 		}
-		for _, n := range e.nbrs {
+		for _, n := range e.neighbours() {
 			delete(n.haves, e.order[0])
 		}
 		delete(e.segs, e.order[0])

@@ -50,7 +50,7 @@ func (e *Engine) home() int {
 		return e.homeK
 	}
 	states := 0
-	for _, n := range e.nbrs {
+	for _, n := range e.neighbours() {
 		if len(n.state) > 0 {
 			states++
 		}
@@ -59,7 +59,7 @@ func (e *Engine) home() int {
 		return -1 // not enough seen yet: no slots until then
 	}
 	count := make([]int, e.cfg.Stripes)
-	for _, n := range e.nbrs {
+	for _, n := range e.neighbours() {
 		best, bestSlots := -1, uint8(0)
 		for k, st := range n.state {
 			if st.Slots > bestSlots {
@@ -145,7 +145,7 @@ func (e *Engine) markDirty() {
 			return // nothing a neighbour would see changed
 		}
 		e.lastState = enc
-		for id := range e.nbrs {
+		for _, id := range e.nbrIDs {
 			e.send(id, &st)
 		}
 	})
@@ -175,7 +175,7 @@ func (e *Engine) onState(n *neighbour, m *Message) {
 
 func (e *Engine) onSubscribe(n *neighbour, k int) {
 	p, fed := e.path(k)
-	if e.children[k][n.id] {
+	if e.children[k].has(n.id) {
 		e.send(n.id, &Message{Type: TAccept, Stripe: uint8(k)})
 		return
 	}
@@ -185,7 +185,7 @@ func (e *Engine) onSubscribe(n *neighbour, k int) {
 		e.send(n.id, &Message{Type: TReject, Stripe: uint8(k)})
 		return
 	}
-	e.children[k][n.id] = true
+	e.children[k].add(n.id)
 	e.nchild++
 	e.send(n.id, &Message{Type: TAccept, Stripe: uint8(k)})
 	e.catchUp(n.id, k)
@@ -233,7 +233,7 @@ func (e *Engine) candidate(k int, rootBelow uint32) *neighbour {
 	var best *neighbour
 	bestScore := -1 << 30
 	now := e.clk.Now()
-	for _, n := range e.nbrs {
+	for _, n := range e.neighbours() {
 		if k >= len(n.state) || n.consume || now < n.retryAt {
 			continue
 		}
@@ -303,7 +303,7 @@ func (e *Engine) improve() {
 // starving reports that no neighbour offers a slot for stripe k (its homes
 // nearby are full or missing): then spare capacity spills over to it.
 func (e *Engine) starving(k int) bool {
-	for _, n := range e.nbrs {
+	for _, n := range e.neighbours() {
 		if k < len(n.state) && n.state[k].Slots > 0 && n.state[k].Fed {
 			return false
 		}

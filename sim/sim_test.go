@@ -27,3 +27,15 @@ func TestSmallSwarm(t *testing.T) {
 		t.Errorf("only %d segments played", r.P2P.Played)
 	}
 }
+
+// One seed replays exactly: figures in docs/BENCHMARKS.md can be reproduced.
+func TestSeedReplaysExactly(t *testing.T) {
+	cfg := Config{Peers: 20, Duration: 30 * time.Second, ChurnPerMin: 0.2, Classes: MixedClasses(), Seed: 9}
+	a, b := Run(cfg), Run(cfg)
+	if a.BytesP2P != b.BytesP2P || a.BytesCDN != b.BytesCDN || a.Stalls != b.Stalls || a.Events != b.Events {
+		t.Fatalf("same seed, different runs: p2p %d/%d cdn %d/%d events %d/%d", a.BytesP2P, b.BytesP2P, a.BytesCDN, b.BytesCDN, a.Events, b.Events)
+	}
+	if c := Run(Config{Peers: 20, Duration: 30 * time.Second, ChurnPerMin: 0.2, Classes: MixedClasses(), Seed: 10}); c.BytesP2P == a.BytesP2P && c.Events == a.Events {
+		t.Fatal("another seed gave the very same run")
+	}
+}

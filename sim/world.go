@@ -3,7 +3,9 @@ package sim
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/p2phls/p2phls/engine"
@@ -161,7 +163,8 @@ func (w *World) leave(n *node) {
 			break
 		}
 	}
-	for _, p := range n.links {
+	for _, id := range slices.Sorted(maps.Keys(n.links)) { // fixed order: a seed replays exactly
+		p := n.links[id]
 		w.loop.AfterFunc(2*time.Second, func() {
 			w.unlink(p, n)
 			if p.alive && len(p.links) < w.cfg.Neighbours/2 {
