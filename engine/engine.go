@@ -107,6 +107,9 @@ func (c *Config) defaults() {
 // Stats are a peer's counters (DESIGN §4 words).
 type Stats struct {
 	BytesCDN      int64 `json:"bytes_cdn"`
+	CDNStart      int64 `json:"bytes_cdn_start"`    // of which: fast start
+	CDNRoot       int64 `json:"bytes_cdn_root"`     // of which: stripes this peer is a root of
+	CDNDeadline   int64 `json:"bytes_cdn_deadline"` // of which: completions at the deadline
 	BytesP2P      int64 `json:"bytes_p2p"`
 	BytesUploaded int64 `json:"bytes_uploaded"`
 	BytesWasted   int64 `json:"bytes_wasted"` // received twice

@@ -313,3 +313,17 @@ func TestLyingPeerIsRefused(t *testing.T) {
 		})
 	})
 }
+
+func TestCDNBytesByReason(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(10)
+		ps := meshOf(w, 3, Config{})
+		w.run(0, 6, ps...)
+		for _, p := range ps {
+			st := p.eng.Stats()
+			if st.CDNStart+st.CDNRoot+st.CDNDeadline != st.BytesCDN || st.CDNStart == 0 {
+				t.Fatalf("%s: CDN bytes %d = start %d + root %d + deadline %d?", p.id, st.BytesCDN, st.CDNStart, st.CDNRoot, st.CDNDeadline)
+			}
+		}
+	})
+}

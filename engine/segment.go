@@ -79,7 +79,7 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	if !e.started {
 		e.started, e.firstSeq = true, info.Seq
 		e.playAt = e.clk.Now() + e.cfg.CDNTime
-		e.fetchWhole(s) // fast start: the first segment from the CDN
+		e.fetchWhole(s, whyStart) // fast start: the first segment from the CDN
 		return
 	}
 	// The player needs it a deadline after it appeared, or on its turn after
@@ -131,18 +131,18 @@ func (e *Engine) feedRoots(s *segment) {
 	switch {
 	case len(roots) == 0:
 	case len(roots) == e.cfg.Stripes || s.size < 0 && len(roots) > 1:
-		e.fetchWhole(s)
+		e.fetchWhole(s, whyRoot)
 	case s.size < 0:
 		// size unknown: a one-byte probe tells it (Content-Range), then the stripe
-		e.fetch(s, Range{0, 1}, func([]byte, int64) { e.feedRoots(s) })
+		e.fetch(s, Range{0, 1}, whyRoot, func([]byte, int64) { e.feedRoots(s) })
 	default:
 		for _, k := range roots {
-			e.fetchStripe(s, k)
+			e.fetchStripe(s, k, whyRoot)
 		}
 	}
 }
 
-func (e *Engine) fetchWhole(s *segment) {
+func (e *Engine) fetchWhole(s *segment, why cdnWhy) {
 	if s.fetching || s.ready {
 		return
 	}
@@ -150,7 +150,7 @@ func (e *Engine) fetchWhole(s *segment) {
 	for k := range s.stripes {
 		s.stripes[k].cdn = true
 	}
-	e.fetch(s, Range{}, func(b []byte, total int64) {
+	e.fetch(s, Range{}, why, func(b []byte, total int64) {
 		s.fetching = false
 		for k := range s.stripes {
 			s.stripes[k].cdn = false
@@ -166,7 +166,7 @@ func (e *Engine) fetchWhole(s *segment) {
 }
 
 // fetchStripe takes the missing tail of stripe k from the CDN.
-func (e *Engine) fetchStripe(s *segment, k int) {
+func (e *Engine) fetchStripe(s *segment, k int, why cdnWhy) {
 	st := &s.stripes[k]
 	if st.cdn || s.complete(k) {
 		return
@@ -174,7 +174,7 @@ func (e *Engine) fetchStripe(s *segment, k int) {
 	a, z := stripeBounds(s.size, k, e.cfg.Stripes)
 	from := st.got
 	st.cdn = true
-	e.fetch(s, Range{a + from, z - a - from}, func(b []byte, total int64) {
+	e.fetch(s, Range{a + from, z - a - from}, why, func(b []byte, total int64) {
 		st.cdn = false
 		if e.setSize(s, total) && int64(len(b)) == z-a-from {
 			e.addData(s, k, from, b, nil)
@@ -182,7 +182,16 @@ func (e *Engine) fetchStripe(s *segment, k int) {
 	})
 }
 
-func (e *Engine) fetch(s *segment, r Range, done func([]byte, int64)) {
+// cdnWhy says why bytes came from the CDN (Stats).
+type cdnWhy int
+
+const (
+	whyStart    cdnWhy = iota // fast start
+	whyRoot                   // this peer is a root of the stripe
+	whyDeadline               // completion at the deadline
+)
+
+func (e *Engine) fetch(s *segment, r Range, why cdnWhy, done func([]byte, int64)) {
 	if !s.known {
 		return
 	}
@@ -193,6 +202,7 @@ func (e *Engine) fetch(s *segment, r Range, done func([]byte, int64)) {
 			return // the deadline completion or the player's request will retry
 		}
 		e.stats.BytesCDN += int64(len(b))
+		e.countCDN(why, int64(len(b)))
 		e.cfg.CDNTime = (3*e.cfg.CDNTime + (e.clk.Now() - start)) / 4
 		if r.Length == 1 {
 			e.setSize(s, total)
@@ -209,13 +219,13 @@ func (e *Engine) complete(s *segment) {
 		return
 	}
 	if s.size < 0 {
-		e.fetchWhole(s)
+		e.fetchWhole(s, whyDeadline)
 		return
 	}
 	for k := range s.stripes {
 		if !s.complete(k) {
 			e.stats.Late++
-			e.fetchStripe(s, k)
+			e.fetchStripe(s, k, whyDeadline)
 		}
 	}
 }
@@ -232,5 +242,16 @@ func (e *Engine) upstreamLate(k int) {
 			e.penalize(n)
 		}
 		e.dropUpstream(k, true)
+	}
+}
+
+func (e *Engine) countCDN(why cdnWhy, n int64) {
+	switch why {
+	case whyStart:
+		e.stats.CDNStart += n
+	case whyRoot:
+		e.stats.CDNRoot += n
+	case whyDeadline:
+		e.stats.CDNDeadline += n
 	}
 }

@@ -42,6 +42,9 @@ type Report struct {
 	CDNRequests     int64   `json:"cdn_requests"`
 	BytesP2P        int64   `json:"bytes_p2p"`
 	BytesCDN        int64   `json:"bytes_cdn"`
+	CDNStart        int64   `json:"bytes_cdn_start"`    // of which: fast start
+	CDNRoot         int64   `json:"bytes_cdn_root"`     // of which: root stripes
+	CDNDeadline     int64   `json:"bytes_cdn_deadline"` // of which: deadline completions
 	Corrupt         int64   `json:"corrupt_segments"`
 	ProtocolErrors  int64   `json:"protocol_errors"`
 	Events          int64   `json:"events"`
@@ -67,6 +70,9 @@ func Run(cfg Config) Report {
 		st := n.eng.Stats()
 		r.BytesP2P += st.BytesP2P
 		r.BytesCDN += st.BytesCDN
+		r.CDNStart += st.CDNStart
+		r.CDNRoot += st.CDNRoot
+		r.CDNDeadline += st.CDNDeadline
 		control += n.control
 	}
 	media = r.BytesP2P + r.BytesCDN
