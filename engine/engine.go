@@ -249,7 +249,7 @@ func (e *Engine) RemoveNeighbour(id PeerID) {
 			e.markDirty()
 		}
 		if e.up[k].peer == id {
-			e.dropUpstream(k, false)
+			e.dropUpstream(k)
 		}
 	}
 }
@@ -285,7 +285,7 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 			// each other must not retry in lockstep).
 			n.retryAt = e.clk.Now() + rejectPause + time.Duration(e.rng.Int64N(int64(rejectPause)))
 			root := u.root
-			e.dropUpstream(int(m.Stripe), false)
+			e.dropUpstream(int(m.Stripe))
 			if root && e.up[m.Stripe].peer == "" {
 				e.up[m.Stripe].root = true
 			}

@@ -241,7 +241,7 @@ func (e *Engine) upstreamLate(k int) {
 		if n := e.nbrs[u.peer]; n != nil {
 			e.penalize(n)
 		}
-		e.dropUpstream(k, true)
+		e.dropUpstream(k)
 	}
 }
 

@@ -121,7 +121,8 @@ func (e *Engine) myState() Message {
 	m := Message{Type: TState, Stripes: make([]StripeState, e.cfg.Stripes)}
 	for k := range m.Stripes {
 		p, fed := e.path(k)
-		m.Stripes[k] = StripeState{Path: p, Root: e.up[k].root, Fed: fed, Slots: e.advertisedSlots(k)}
+		m.Stripes[k] = StripeState{Path: p, Root: e.up[k].root, Fed: fed, Slots: e.advertisedSlots(k),
+			Swap: fed && k == e.homeK && e.slotsFor(k) == 0 && e.leafChild(k) != nil}
 	}
 	return m
 }
@@ -165,7 +166,7 @@ func (e *Engine) onState(n *neighbour, m *Message) {
 		}
 		st := n.state[k]
 		if !st.Fed || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth {
-			e.dropUpstream(k, false) // lost its supply, or a loop formed
+			e.dropUpstream(k) // lost its supply, or a loop formed
 			continue
 		}
 		e.markDirty() // our path changed with it
@@ -181,6 +182,9 @@ func (e *Engine) onSubscribe(n *neighbour, k int) {
 	}
 	// While our own subscription for k is pending our path is about to
 	// change: taking children then could close a cycle.
+	if fed && e.slotsFor(k) == 0 && k == e.homeK && extender(n, k) {
+		e.evictLeaf(k) // SplitStream's push-down: a peer that can extend the tree beats a leaf
+	}
 	if !fed || e.up[k].pending || e.slotsFor(k) == 0 || slices.Contains(p, n.hash) || e.up[k].peer == n.id {
 		e.send(n.id, &Message{Type: TReject, Stripe: uint8(k)})
 		return
@@ -207,9 +211,11 @@ func (e *Engine) onAccept(n *neighbour, k int) {
 }
 
 // dropUpstream leaves stripe k's upstream and looks for another at once.
-func (e *Engine) dropUpstream(k int, tell bool) {
+// The upstream is always told (if the link still exists), or it would keep
+// a slot for a child that left.
+func (e *Engine) dropUpstream(k int) {
 	u := &e.up[k]
-	if tell && u.peer != "" {
+	if u.peer != "" && e.nbrs[u.peer] != nil {
 		e.send(u.peer, &Message{Type: TUnsubscribe, Stripe: uint8(k)})
 	}
 	if u.stop != nil {
@@ -238,7 +244,8 @@ func (e *Engine) candidate(k int, rootBelow uint32) *neighbour {
 			continue
 		}
 		st := n.state[k]
-		if !st.Fed || st.Slots == 0 || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth {
+		full := st.Slots == 0 && !(st.Swap && e.slotsFor(k) > 0)
+		if !st.Fed || full || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth {
 			continue
 		}
 		if treeRoot(n, k) >= rootBelow {
@@ -309,4 +316,30 @@ func (e *Engine) starving(k int) bool {
 		}
 	}
 	return true
+}
+
+// extender reports that n can take children in stripe k (it advertises slots).
+func extender(n *neighbour, k int) bool { return k < len(n.state) && n.state[k].Slots > 0 }
+
+// leafChild is a child of stripe k that takes no children in it.
+func (e *Engine) leafChild(k int) *neighbour {
+	for _, id := range e.children[k] {
+		if c := e.nbrs[id]; c != nil && !extender(c, k) {
+			return c
+		}
+	}
+	return nil
+}
+
+// evictLeaf drops a leaf child of stripe k; it re-attaches elsewhere (often
+// under the extender that took its place).
+func (e *Engine) evictLeaf(k int) {
+	c := e.leafChild(k)
+	if c == nil {
+		return
+	}
+	e.children[k].del(c.id)
+	e.nchild--
+	e.send(c.id, &Message{Type: TReject, Stripe: uint8(k)})
+	e.markDirty()
 }

@@ -57,6 +57,7 @@ type StripeState struct {
 	Root  bool     // fed by the CDN directly
 	Fed   bool     // has a supply for this stripe (root or subscribed)
 	Slots uint8    // children it would still accept
+	Swap  bool     // full, but would drop a leaf child for a peer that can extend the tree
 }
 
 // Message is one peer message. Each type uses the fields its encoder writes.
@@ -117,6 +118,9 @@ func (m *Message) Encode(b []byte) []byte {
 			}
 			if s.Fed {
 				f |= 2
+			}
+			if s.Swap {
+				f |= 4
 			}
 			b = append(b, f, s.Slots, byte(len(s.Path)))
 			for _, a := range s.Path {
@@ -257,7 +261,7 @@ func decodeState(r *reader, m *Message) {
 			r.fail("path too deep")
 			return
 		}
-		s := StripeState{Root: f&1 != 0, Fed: f&2 != 0, Slots: slots, Path: make([]uint32, 0, np)}
+		s := StripeState{Root: f&1 != 0, Fed: f&2 != 0, Swap: f&4 != 0, Slots: slots, Path: make([]uint32, 0, np)}
 		for range np {
 			s.Path = append(s.Path, r.u32("ancestor"))
 		}

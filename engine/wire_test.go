@@ -19,7 +19,7 @@ var golden = []struct {
 	msg  Message
 }{
 	{"hello", Message{Type: THello, Upload: 1024, Flags: 1}},
-	{"state", Message{Type: TState, Stripes: []StripeState{{Root: true, Fed: true, Slots: 3}, {Fed: true, Slots: 0, Path: []uint32{0xdeadbeef, 7}}}}},
+	{"state", Message{Type: TState, Stripes: []StripeState{{Root: true, Fed: true, Slots: 3}, {Fed: true, Swap: true, Slots: 0, Path: []uint32{0xdeadbeef, 7}}}}},
 	{"subscribe", Message{Type: TSubscribe, Stripe: 2}},
 	{"unsubscribe", Message{Type: TUnsubscribe, Stripe: 1}},
 	{"accept", Message{Type: TAccept, Stripe: 3}},
