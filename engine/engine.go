@@ -133,7 +133,8 @@ type Engine struct {
 	rng  *rand.Rand
 
 	nbrs      map[PeerID]*neighbour
-	nbrIDs    peerSet // neighbour ids, sorted: iteration order is fixed
+	nbrIDs    peerSet      // neighbour ids, sorted: iteration order is fixed
+	nbrList   []*neighbour // the neighbours in nbrIDs order
 	up        []upstream
 	children  []peerSet
 	nchild    int
@@ -227,6 +228,7 @@ func (e *Engine) AddNeighbour(id PeerID) {
 	}
 	e.nbrs[id] = &neighbour{id: id, hash: Hash(id), haves: map[string]uint16{}}
 	e.nbrIDs.add(id)
+	e.syncList()
 	var flags uint8
 	if e.cfg.ConsumeOnly {
 		flags = 1
@@ -243,6 +245,7 @@ func (e *Engine) RemoveNeighbour(id PeerID) {
 	}
 	delete(e.nbrs, id)
 	e.nbrIDs.del(id)
+	e.syncList()
 	for k := range e.children {
 		if e.children[k].del(id) {
 			e.nchild--
@@ -305,11 +308,13 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 	return nil
 }
 
-// neighbours returns the neighbours in id order.
-func (e *Engine) neighbours() []*neighbour {
-	out := make([]*neighbour, len(e.nbrIDs))
-	for i, id := range e.nbrIDs {
-		out[i] = e.nbrs[id]
+// neighbours returns the neighbours in id order (do not keep the slice).
+func (e *Engine) neighbours() []*neighbour { return e.nbrList }
+
+// syncList rebuilds nbrList after a neighbour came or went.
+func (e *Engine) syncList() {
+	e.nbrList = e.nbrList[:0]
+	for _, id := range e.nbrIDs {
+		e.nbrList = append(e.nbrList, e.nbrs[id])
 	}
-	return out
 }
