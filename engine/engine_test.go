@@ -327,3 +327,33 @@ func TestCDNBytesByReason(t *testing.T) {
 		}
 	})
 }
+
+// The player asking early moves the CDN completion earlier: a segment is never
+// later than a CDN fetch from the moment it is needed.
+func TestNeedMovesTheDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(3)
+		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // feeds nothing
+		b := w.add(Config{Self: "b", Stripes: 1, CDNTime: 100 * time.Millisecond})
+		w.r.do(func() {
+			up.links[b.id], b.links[up.id] = b, up
+			b.eng.OnSegment(segInfo(0, 0))
+			b.eng.AddNeighbour(up.id)
+			st := Message{Type: TState, Stripes: []StripeState{{Root: true, Fed: true, Slots: 3}}}
+			_ = b.eng.OnMessage(up.id, &st)
+		})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() { _ = b.eng.OnMessage(up.id, &Message{Type: TAccept}) })
+		start := time.Now()
+		w.publish(1, b)
+		w.r.do(func() { b.eng.Need(segInfo(1, 0).ID, w.r.Now()+500*time.Millisecond) })
+		for _, ok := b.got[segInfo(1, 0).ID]; !ok; _, ok = b.got[segInfo(1, 0).ID] {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if el := time.Since(start); el > 500*time.Millisecond {
+			t.Fatalf("segment ready %v after it was needed within 500ms", el)
+		}
+		w.checkBytes(t, b, 1)
+	})
+}
