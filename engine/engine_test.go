@@ -348,12 +348,17 @@ func TestNeedMovesTheDeadline(t *testing.T) {
 		start := time.Now()
 		w.publish(1, b)
 		w.r.do(func() { b.eng.Need(segInfo(1, 0).ID, w.r.Now()+500*time.Millisecond) })
-		for _, ok := b.got[segInfo(1, 0).ID]; !ok; _, ok = b.got[segInfo(1, 0).ID] {
+		ready := func() (ok bool) {
+			w.r.do(func() { _, ok = b.got[segInfo(1, 0).ID] })
+			return ok
+		}
+		for !ready() {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if el := time.Since(start); el > 500*time.Millisecond {
 			t.Fatalf("segment ready %v after it was needed within 500ms", el)
 		}
+		synctest.Wait()
 		w.checkBytes(t, b, 1)
 	})
 }
