@@ -18,11 +18,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	originAddr := fs.String("origin", "127.0.0.1:8081", "origin address")
 	trackerAddr := fs.String("tracker", "127.0.0.1:7070", "tracker address")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(*level)
+	log, err := logger()
 	if err != nil {
 		return err
 	}

@@ -84,6 +84,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(args)
 }
 
+// logFlag adds --log-level to fs; call the result after parsing for the logger.
+func logFlag(fs *flag.FlagSet) func() (*slog.Logger, error) {
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	return func() (*slog.Logger, error) { return newLogger(*level) }
+}
+
 // newLogger makes the process logger: text on stderr at the given level.
 func newLogger(level string) (*slog.Logger, error) {
 	var l slog.Level

@@ -23,11 +23,11 @@ func runOrigin(ctx context.Context, args []string, _ io.Writer) error {
 	latency := fs.Duration("latency", 0, "added delay per request")
 	failRate := fs.Float64("fail-rate", 0, "fraction of segment requests answered 503")
 	rate := fs.Int64("rate-limit", 0, "bytes/s cap per response (0 = none)")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(*level)
+	log, err := logger()
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,11 @@ func runTracker(ctx context.Context, args []string, _ io.Writer) error {
 	hb := fs.Duration("heartbeat", 10*time.Second, "heartbeat interval; a peer vanishes after two without news")
 	node := fs.String("node", "", "node id (random when empty)")
 	origins := fs.String("origins", "", "comma-separated allowed WebSocket Origin host patterns (empty: any)")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(*level)
+	log, err := logger()
 	if err != nil {
 		return err
 	}
