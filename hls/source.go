@@ -110,9 +110,16 @@ func (s *Source) targets(raw string) ([]string, error) {
 // Fetch returns the resource at raw, or the byte range r of it when r is not
 // nil, from the first server that delivers it in time.
 func (s *Source) Fetch(ctx context.Context, raw string, r *ByteRange) ([]byte, error) {
+	b, _, err := s.Get(ctx, raw, r)
+	return b, err
+}
+
+// Get is Fetch that also returns the resource's total size (from
+// Content-Range for a range; -1 when the server did not say).
+func (s *Source) Get(ctx context.Context, raw string, r *ByteRange) ([]byte, int64, error) {
 	urls, err := s.targets(raw)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var errs []error
 	backoff := s.cfg.Backoff
@@ -121,33 +128,33 @@ func (s *Source) Fetch(ctx context.Context, raw string, r *ByteRange) ([]byte, e
 			if round > 0 || i > 0 {
 				s.failovers.Add(1)
 			}
-			b, err := s.attempt(ctx, u, r)
+			b, total, err := s.attempt(ctx, u, r)
 			if err == nil {
-				return b, nil
+				return b, total, nil
 			}
 			s.failures.Add(1)
 			s.cfg.Logger.Debug("source attempt failed", "url", u, "err", err)
 			errs = append(errs, err)
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("hls: fetch %s: %w", raw, errors.Join(append(errs, ctx.Err())...))
+				return nil, 0, fmt.Errorf("hls: fetch %s: %w", raw, errors.Join(append(errs, ctx.Err())...))
 			}
 		}
 		select {
 		case <-time.After(backoff):
 			backoff *= 2
 		case <-ctx.Done():
-			return nil, fmt.Errorf("hls: fetch %s: %w", raw, errors.Join(append(errs, ctx.Err())...))
+			return nil, 0, fmt.Errorf("hls: fetch %s: %w", raw, errors.Join(append(errs, ctx.Err())...))
 		}
 	}
-	return nil, fmt.Errorf("hls: fetch %s: every source failed: %w", raw, errors.Join(errs...))
+	return nil, 0, fmt.Errorf("hls: fetch %s: every source failed: %w", raw, errors.Join(errs...))
 }
 
-func (s *Source) attempt(ctx context.Context, u string, r *ByteRange) ([]byte, error) {
+func (s *Source) attempt(ctx context.Context, u string, r *ByteRange) ([]byte, int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Attempt)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if r != nil {
 		req.Header.Set("Range", r.Header())
@@ -155,30 +162,34 @@ func (s *Source) attempt(ctx context.Context, u string, r *ByteRange) ([]byte, e
 	s.requests.Add(1)
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	if err := checkStatus(resp, r); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBody+1))
 	s.nbytes.Add(int64(len(b)))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if int64(len(b)) > s.cfg.MaxBody {
-		return nil, fmt.Errorf("%w (%d)", ErrTooLarge, s.cfg.MaxBody)
+		return nil, 0, fmt.Errorf("%w (%d)", ErrTooLarge, s.cfg.MaxBody)
+	}
+	total := int64(len(b))
+	if resp.StatusCode == http.StatusPartialContent {
+		total = contentRangeTotal(resp.Header.Get("Content-Range"))
 	}
 	if r != nil && resp.StatusCode == http.StatusOK { // server ignored Range: cut it here
 		if r.Start+r.Length > int64(len(b)) {
-			return nil, fmt.Errorf("%w: range %s of a %d-byte body", ErrBadRange, r.Header(), len(b))
+			return nil, 0, fmt.Errorf("%w: range %s of a %d-byte body", ErrBadRange, r.Header(), len(b))
 		}
 		b = b[r.Start : r.Start+r.Length]
 	}
 	if r != nil && int64(len(b)) != r.Length {
-		return nil, fmt.Errorf("%w: got %d bytes, want %d", ErrBadRange, len(b), r.Length)
+		return nil, 0, fmt.Errorf("%w: got %d bytes, want %d", ErrBadRange, len(b), r.Length)
 	}
-	return b, nil
+	return b, total, nil
 }
 
 func checkStatus(resp *http.Response, r *ByteRange) error {
@@ -207,4 +218,17 @@ func contentRangeStart(h string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(a, 10, 64)
 	return n, err == nil
+}
+
+// contentRangeTotal parses SIZE of "bytes START-END/SIZE"; -1 when absent or "*".
+func contentRangeTotal(h string) int64 {
+	_, t, ok := strings.Cut(h, "/")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
 }

@@ -60,9 +60,12 @@ func TestSourceFailoverWhenFirstIsSlow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // the segment's deadline
 	defer cancel()
 	start := time.Now()
-	b, err := src.Fetch(ctx, "http://x/seg.ts", &ByteRange{Start: 10, Length: 20})
+	b, total, err := src.Get(ctx, "http://x/seg.ts", &ByteRange{Start: 10, Length: 20})
 	if err != nil || !bytes.Equal(b, body[10:30]) {
 		t.Fatalf("fetch: %v %q", err, b)
+	}
+	if total != int64(len(body)) {
+		t.Fatalf("total = %d, want %d (Content-Range)", total, len(body))
 	}
 	if el := time.Since(start); el > time.Second {
 		t.Fatalf("took %v, past the deadline", el)

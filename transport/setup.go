@@ -1,0 +1,76 @@
+package transport
+
+import (
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// setup builds the pion API: one UDP socket shared by all links through the
+// ICE UDP mux (with a large read buffer: loopback bursts otherwise drop
+// packets), and on loopback the candidate recipe of DESIGN §5.
+func (n *Network) setup() error {
+	var se webrtc.SettingEngine
+	addr := n.cfg.UDP
+	if n.cfg.Loopback {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+	}
+	if addr == "" {
+		addr = "0.0.0.0:0"
+	}
+	// A SIGKILLed peer is noticed in about 3 s instead of pion's 30 s.
+	se.SetICETimeouts(1500*time.Millisecond, 3*time.Second, 500*time.Millisecond)
+	ua, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		return fmt.Errorf("transport: udp address: %w", err)
+	}
+	udp, err := net.ListenUDP("udp4", ua)
+	if err != nil {
+		return fmt.Errorf("transport: udp socket: %w", err)
+	}
+	_ = udp.SetReadBuffer(4 << 20)
+	_ = udp.SetWriteBuffer(4 << 20)
+	n.sock = &countingConn{PacketConn: udp}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: n.sock})
+	se.SetICEUDPMux(mux)
+	n.stop = func() { _ = mux.Close() }
+	n.api = webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	return nil
+}
+
+func (n *Network) rtcConfig() webrtc.Configuration {
+	c := webrtc.Configuration{ICEServers: n.cfg.ICEServers}
+	if n.cfg.RelayOnly {
+		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return c
+}
+
+// countingConn counts the UDP bytes of every link: the wire cost.
+type countingConn struct {
+	net.PacketConn
+	sent, recv atomic.Int64
+}
+
+func (c *countingConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	k, a, err := c.PacketConn.ReadFrom(b)
+	c.recv.Add(int64(k))
+	return k, a, err
+}
+
+func (c *countingConn) WriteTo(b []byte, a net.Addr) (int, error) {
+	k, err := c.PacketConn.WriteTo(b, a)
+	c.sent.Add(int64(k))
+	return k, err
+}

@@ -1,0 +1,143 @@
+package transport
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+)
+
+// pair is two Networks whose signals go straight to each other.
+type pair struct {
+	mu     sync.Mutex
+	nets   map[string]*Network
+	opened map[string]chan string
+	closed map[string]chan string
+	got    map[string]chan []byte
+}
+
+type direct struct {
+	p    *pair
+	from string
+}
+
+func (d direct) Signal(to string, s Signal) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	d.p.mu.Lock()
+	n := d.p.nets[to]
+	d.p.mu.Unlock()
+	if n == nil {
+		return nil
+	}
+	go func() { _ = n.OnSignal(d.from, b) }()
+	return nil
+}
+
+func newPair(t *testing.T, ids ...string) *pair {
+	t.Helper()
+	p := &pair{nets: map[string]*Network{}, opened: map[string]chan string{}, closed: map[string]chan string{}, got: map[string]chan []byte{}}
+	for _, id := range ids {
+		p.opened[id], p.closed[id], p.got[id] = make(chan string, 8), make(chan string, 8), make(chan []byte, 1024)
+		n, err := New(Config{Self: id, Loopback: true}, direct{p, id}, Handler{
+			Open:    func(peer string) { p.opened[id] <- peer },
+			Closed:  func(peer string) { p.closed[id] <- peer },
+			Message: func(_ string, b []byte) { p.got[id] <- bytes.Clone(b) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.mu.Lock()
+		p.nets[id] = n
+		p.mu.Unlock()
+		t.Cleanup(func() { _ = n.Close() })
+	}
+	return p
+}
+
+func wait[T any](t *testing.T, c chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(15 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}
+
+func TestLinkCarriesBytesAndCloses(t *testing.T) {
+	p := newPair(t, "a", "b")
+	if err := p.nets["a"].Connect("b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := wait(t, p.opened["a"], "a open"); got != "b" {
+		t.Fatalf("a opened %q", got)
+	}
+	wait(t, p.opened["b"], "b open")
+	// 4 MiB in 64 KiB messages, paced on the high-water mark, arrive intact and in order
+	want := make([]byte, 4<<20)
+	_, _ = rand.Read(want)
+	go func() {
+		for off := 0; off < len(want); {
+			if p.nets["a"].Send("b", want[off:off+64<<10]) {
+				off += 64 << 10
+			} else {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	var got []byte
+	for len(got) < len(want) {
+		got = append(got, wait(t, p.got["b"], "data")...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("bytes differ")
+	}
+	st := p.nets["a"].Stats()
+	if st.Opened != 1 || st.WireSent < int64(len(want)) || st.SetupMeanMS <= 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	// closing a: b sees its link close promptly (no ICE timeout)
+	start := time.Now()
+	_ = p.nets["a"].Close()
+	if got := wait(t, p.closed["b"], "b closed"); got != "a" {
+		t.Fatalf("b closed %q", got)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("close noticed after %v", el)
+	}
+	if p.nets["b"].Send("a", []byte("x")) {
+		t.Fatal("send on a closed link succeeded")
+	}
+}
+
+func TestGlareAndLimits(t *testing.T) {
+	p := newPair(t, "a", "b")
+	// both offer at once: one link results
+	_ = p.nets["a"].Connect("b")
+	_ = p.nets["b"].Connect("a")
+	wait(t, p.opened["a"], "a open")
+	wait(t, p.opened["b"], "b open")
+	if !p.nets["a"].Send("b", []byte("hi")) || string(wait(t, p.got["b"], "hi")) != "hi" {
+		t.Fatal("no data over the glare link")
+	}
+	if p.nets["a"].Count() != 1 || p.nets["b"].Count() != 1 {
+		t.Fatalf("links: %d %d", p.nets["a"].Count(), p.nets["b"].Count())
+	}
+	for _, bad := range []string{`{`, `{"type":"nope"}`, `{"type":"offer","conn":1}`, `{"type":"offer","conn":1,"sdp":"garbage"}`} {
+		if err := p.nets["a"].OnSignal("z", json.RawMessage(bad)); err == nil {
+			t.Errorf("signal %s accepted", bad)
+		}
+	}
+	// answers and candidates for unknown attempts are ignored; the link stays
+	_ = p.nets["a"].OnSignal("b", json.RawMessage(`{"type":"answer","conn":7,"sdp":"x"}`))
+	if !p.nets["a"].Send("b", []byte("still")) || string(wait(t, p.got["b"], "still")) != "still" {
+		t.Fatal("link broken by a stale signal")
+	}
+}
