@@ -114,6 +114,7 @@ type Stats struct {
 	BytesUploaded int64 `json:"bytes_uploaded"`
 	BytesWasted   int64 `json:"bytes_wasted"` // received twice
 	CDNRequests   int64 `json:"cdn_requests"`
+	CDNErrors     int64 `json:"cdn_errors"`
 	ControlSent   int64 `json:"control_bytes_sent"`
 	Segments      int64 `json:"segments"`
 	Late          int64 `json:"late_stripes"` // stripes completed from the CDN at the deadline

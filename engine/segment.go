@@ -155,7 +155,7 @@ func (e *Engine) fetchWhole(s *segment, why cdnWhy) {
 		for k := range s.stripes {
 			s.stripes[k].cdn = false
 		}
-		if !e.setSize(s, int64(len(b))) {
+		if b == nil || !e.setSize(s, int64(len(b))) {
 			return
 		}
 		for k := range s.stripes {
@@ -176,7 +176,7 @@ func (e *Engine) fetchStripe(s *segment, k int, why cdnWhy) {
 	st.cdn = true
 	e.fetch(s, Range{a + from, z - a - from}, why, func(b []byte, total int64) {
 		st.cdn = false
-		if e.setSize(s, total) && int64(len(b)) == z-a-from {
+		if b != nil && e.setSize(s, total) && int64(len(b)) == z-a-from {
 			e.addData(s, k, from, b, nil)
 		}
 	})
@@ -199,7 +199,15 @@ func (e *Engine) fetch(s *segment, r Range, why cdnWhy, done func([]byte, int64)
 	start := e.clk.Now()
 	e.src.Fetch(s.info, r, func(b []byte, total int64, err error) {
 		if err != nil {
-			return // the deadline completion or the player's request will retry
+			e.stats.CDNErrors++
+			if why == whyDeadline && e.segs[s.info.ID] == s {
+				// the deadline has come: try again shortly (the Source fails over)
+				e.clk.AfterFunc(cdnRetry, func() { e.complete(s) })
+			}
+			if r.Length != 1 { // a failed size probe waits for the deadline
+				done(nil, -1)
+			}
+			return
 		}
 		e.stats.BytesCDN += int64(len(b))
 		e.countCDN(why, int64(len(b)))
@@ -212,6 +220,9 @@ func (e *Engine) fetch(s *segment, r Range, why cdnWhy, done func([]byte, int64)
 		done(b, total)
 	})
 }
+
+// cdnRetry is the pause before a failed deadline fetch is tried again.
+const cdnRetry = 250 * time.Millisecond
 
 // complete is the deadline: whatever is missing now comes from the CDN.
 func (e *Engine) complete(s *segment) {

@@ -178,3 +178,12 @@ func fromMaster(base *url.URL, p *playlist.Multivariant) (*Master, error) {
 	}
 	return m, nil
 }
+
+// Resolve resolves ref against the playlist URL base, as Parse does.
+func Resolve(base, ref string) (string, error) {
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("%w: base %q: %w", ErrBadPlaylist, base, err)
+	}
+	return resolve(b, ref)
+}

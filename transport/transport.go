@@ -344,3 +344,11 @@ func (n *Network) closedLink(l *link, why error) {
 	n.failed.Add(1)
 	n.cfg.Logger.Debug("link failed", "peer", l.peer, "why", why)
 }
+
+// SetSelf changes this peer's id (the tracker gives a new one after a
+// reconnect); it settles which offer wins when two peers offer at once.
+func (n *Network) SetSelf(id string) {
+	n.mu.Lock()
+	n.cfg.Self = id
+	n.mu.Unlock()
+}

@@ -25,6 +25,7 @@ type command struct {
 var commands = map[string]command{
 	"tracker": {"signaling, discovery and swarm stats", runTracker},
 	"origin":  {"live HLS test origin looping a clip", runOrigin},
+	"peer":    {"native viewer: P2P engine behind a local HLS proxy", runPeer},
 	"demo":    {"origin + tracker on loopback", runDemo},
 	"sim":     {"simulate a swarm against a CDN-only arm", runSim},
 	"bench":   {"benchmarks: bench tracker [--json]", runBench},

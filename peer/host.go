@@ -1,0 +1,139 @@
+package peer
+
+import (
+	"context"
+	"time"
+
+	"github.com/p2phls/p2phls/engine"
+	"github.com/p2phls/p2phls/hls"
+)
+
+// engineTransport sends the engine's messages over the WebRTC links.
+type engineTransport Node
+
+func (t *engineTransport) Send(to engine.PeerID, m *engine.Message) bool {
+	n := (*Node)(t)
+	return n.net != nil && n.net.Send(string(to), m.Encode(make([]byte, 0, m.WireSize())))
+}
+
+// engineSource fetches for the engine from the CDN, off the reactor.
+type engineSource Node
+
+func (s *engineSource) Fetch(seg engine.SegmentInfo, r engine.Range, done func([]byte, int64, error)) {
+	n := (*Node)(s)
+	n.mu.Lock()
+	e := n.win.byID(seg.ID)
+	n.mu.Unlock()
+	var base *hls.ByteRange
+	if e != nil {
+		base = e.item.Range
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*max(seg.Duration, time.Second))
+		defer cancel()
+		br, err := absRange(base, r)
+		if err != nil {
+			n.r.post(func() { done(nil, 0, err) })
+			return
+		}
+		b, total, err := n.src.Get(ctx, seg.URL, br)
+		if base != nil && err == nil {
+			total = base.Length // a byte-range segment's size is its range
+		}
+		if err != nil {
+			n.log.Warn("CDN fetch failed", "segment", seg.ID, "err", err)
+		}
+		n.r.post(func() { done(b, total, err) })
+	}()
+}
+
+// absRange maps a range of a segment to a range of its resource.
+func absRange(base *hls.ByteRange, r engine.Range) (*hls.ByteRange, error) {
+	switch {
+	case base == nil && r.Length == 0:
+		return nil, nil
+	case base == nil:
+		return &hls.ByteRange{Start: r.Start, Length: r.Length}, nil
+	case r.Length == 0:
+		return base, nil
+	case r.Start+r.Length > base.Length:
+		return nil, ErrUnknownSegment
+	}
+	return &hls.ByteRange{Start: base.Start + r.Start, Length: r.Length}, nil
+}
+
+// enginePlayer receives complete segments.
+type enginePlayer Node
+
+func (p *enginePlayer) Ready(seg engine.SegmentInfo, data [][]byte) { (*Node)(p).ready(seg, data) }
+
+// Playlist returns the player's media playlist once at least one segment is
+// ready, waiting for it until ctx ends.
+func (n *Node) Playlist(ctx context.Context) ([]byte, error) {
+	for {
+		n.mu.Lock()
+		ch := n.changed
+		if len(n.win.shown()) > 0 || ch == nil {
+			b := n.win.playlist()
+			n.mu.Unlock()
+			return b, nil
+		}
+		n.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Segment returns the bytes of the segment with local number local, waiting
+// for it (and pulling the CDN completion forward) if the player asked early.
+func (n *Node) Segment(ctx context.Context, local int64) ([]byte, error) {
+	asked := false
+	for {
+		n.mu.Lock()
+		e, ch := n.win.byLocal(local), n.changed
+		switch {
+		case e == nil:
+			n.mu.Unlock()
+			return nil, ErrUnknownSegment
+		case e.ready:
+			n.mu.Unlock()
+			return e.data, nil
+		case e.gone:
+			n.mu.Unlock()
+			return nil, ErrGone
+		case ch == nil:
+			n.mu.Unlock()
+			return nil, ErrClosed
+		}
+		id := e.item.ID
+		n.mu.Unlock()
+		if !asked {
+			asked = true // the player wants it now: whatever is missing comes from the CDN now
+			n.r.post(func() { n.eng.Need(id, n.clk.Now()) })
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Init returns EXT-X-MAP section i, fetched from the CDN (small, not shared).
+func (n *Node) Init(ctx context.Context, i int) ([]byte, error) {
+	n.mu.Lock()
+	if i < 0 || i >= len(n.win.inits) {
+		n.mu.Unlock()
+		return nil, ErrUnknownSegment
+	}
+	m := n.win.inits[i]
+	n.mu.Unlock()
+	b, err := n.src.Fetch(ctx, m.URL, m.Range)
+	n.mu.Lock()
+	n.direct += int64(len(b))
+	n.mu.Unlock()
+	return b, err
+}

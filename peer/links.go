@@ -1,0 +1,107 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/p2phls/p2phls/engine"
+	"github.com/p2phls/p2phls/tracker/client"
+	"github.com/p2phls/p2phls/transport"
+)
+
+// startP2P builds the tracker client and the WebRTC network.
+func (n *Node) startP2P() error {
+	n.tc = client.New(client.Config{URL: n.cfg.Tracker, Swarm: n.cfg.Swarm, Token: n.cfg.Token,
+		UploadCap: n.cfg.MaxUpload, Logger: n.log,
+		Joined:  n.joined,
+		Peers:   n.connectSome,
+		Signal:  n.signal,
+		StatsFn: n.trackerStats})
+	net, err := transport.New(transport.Config{ICEServers: n.cfg.ICEServers, RelayOnly: n.cfg.RelayOnly,
+		Loopback: n.cfg.Loopback, UDP: n.cfg.UDP, MaxLinks: n.cfg.MaxLinks, Logger: n.log},
+		signaler{n.tc}, transport.Handler{Open: n.linkOpen, Message: n.linkMessage, Closed: n.linkClosed})
+	if err != nil {
+		return err
+	}
+	n.net = net
+	return nil
+}
+
+type signaler struct{ c *client.Client }
+
+func (s signaler) Signal(to string, sig transport.Signal) error { return s.c.Signal(to, sig) }
+
+func (n *Node) joined(self string, peers []string) {
+	n.net.SetSelf(self)
+	n.connectSome(peers)
+}
+
+// connectSome opens links to peers until this node has Neighbours of them.
+func (n *Node) connectSome(peers []string) {
+	for _, p := range peers {
+		if n.net.Count() >= n.cfg.Neighbours {
+			return
+		}
+		if !n.net.Has(p) {
+			if err := n.net.Connect(p); err != nil {
+				n.log.Debug("connect", "peer", p, "err", err)
+			}
+		}
+	}
+}
+
+func (n *Node) signal(from string, data json.RawMessage) {
+	if err := n.net.OnSignal(from, data); err != nil {
+		n.log.Warn("bad signal", "from", from, "err", err)
+	}
+}
+
+func (n *Node) linkOpen(id string) {
+	n.r.post(func() { n.eng.AddNeighbour(engine.PeerID(id)) })
+}
+
+func (n *Node) linkClosed(id string) {
+	n.r.post(func() { n.eng.RemoveNeighbour(engine.PeerID(id)) })
+}
+
+// linkMessage decodes on the link's goroutine; a peer breaking the wire
+// rules is dropped (logged), never the process.
+func (n *Node) linkMessage(id string, b []byte) {
+	m, err := engine.Decode(b)
+	if err != nil {
+		n.dropPeer(id, err)
+		return
+	}
+	n.r.post(func() {
+		if err := n.eng.OnMessage(engine.PeerID(id), &m); err != nil {
+			n.dropPeer(id, err)
+		}
+	})
+}
+
+func (n *Node) dropPeer(id string, err error) {
+	n.log.Warn("peer dropped: broke the wire protocol", "peer", id, "err", err)
+	n.net.Disconnect(id)
+}
+
+// linkLoop asks the tracker for more peers while this node has too few.
+func (n *Node) linkLoop(ctx context.Context) {
+	t := time.NewTicker(3 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n.net.Count() < n.cfg.Neighbours {
+			_ = n.tc.AskPeers(2 * n.cfg.Neighbours)
+		}
+	}
+}
+
+func (n *Node) trackerStats() client.Stats {
+	s := n.Stats()
+	return client.Stats{BytesCDN: s.BytesCDN, BytesP2P: s.BytesP2P, BytesUploaded: s.BytesUploaded, Stalls: s.Stalls}
+}

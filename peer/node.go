@@ -1,0 +1,251 @@
+// Package peer runs one viewer of one rendition: the engine on its own
+// goroutine, fed by the live playlist (hls.Follow), linked to other viewers
+// by WebRTC (transport) through the tracker (tracker/client), fetching from
+// the CDN (hls.Source), and holding the window of segments a player reads.
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2phls/p2phls/engine"
+	"github.com/p2phls/p2phls/hls"
+	"github.com/p2phls/p2phls/tracker/client"
+	"github.com/p2phls/p2phls/transport"
+)
+
+// Errors.
+var (
+	ErrUnknownSegment = errors.New("peer: unknown segment")
+	ErrGone           = errors.New("peer: segment could not be fetched")
+	ErrClosed         = errors.New("peer: node stopped")
+)
+
+// Config of a Node. Zero values take the defaults noted.
+type Config struct {
+	Playlist    string   // media playlist URL
+	Tracker     string   // ws://host/v1/ws; empty: CDN only
+	Swarm       string   // default hls.SwarmID(Playlist)
+	Token       string   // join token (trackers with --secret)
+	Sources     []string // CDN servers in failover order; empty: the playlist's host
+	Stripes     int      // default 4 (engine)
+	MaxUpload   int64    // bytes/s; 0 = 4x the stream
+	ConsumeOnly bool
+	CDNOnly     bool
+	ICEServers  []webrtc.ICEServer
+	RelayOnly   bool
+	Loopback    bool          // ICE on 127.0.0.1 only (tests, demo)
+	UDP         string        // the UDP socket's address
+	Neighbours  int           // links this peer opens, default 8
+	MaxLinks    int           // links accepted in all, default 30
+	GiveUp      time.Duration // a segment not ready this long after its deadline is skipped; default 10s
+	HTTPClient  *http.Client
+	Logger      *slog.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Swarm == "" {
+		id, err := hls.SwarmID(c.Playlist)
+		if err != nil {
+			return err
+		}
+		c.Swarm = id
+	}
+	if c.Neighbours <= 0 {
+		c.Neighbours = 8
+	}
+	if c.MaxLinks <= 0 {
+		c.MaxLinks = 30
+	}
+	if c.GiveUp <= 0 {
+		c.GiveUp = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Node is one viewer of one rendition.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+	r   *reactor
+	clk *clock
+	eng *engine.Engine
+	src *hls.Source
+	net *transport.Network
+	tc  *client.Client
+
+	mu       sync.Mutex
+	win      window
+	changed  chan struct{} // closed and replaced when a segment becomes ready
+	delays   []time.Duration
+	stalls   int64
+	direct   int64 // bytes fetched for the player outside the engine (init sections, old segments)
+	engSt    engine.Stats
+	started  bool
+	startSeq int64
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// New builds a node; Run starts it.
+func New(cfg Config) (*Node, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, r: newReactor(), changed: make(chan struct{}),
+		done: make(chan struct{})}
+	n.clk = &clock{start: time.Now(), r: n.r}
+	n.src = hls.NewSource(hls.SourceConfig{Servers: cfg.Sources, Client: cfg.HTTPClient, Logger: n.log})
+	self := engine.PeerID(fmt.Sprintf("local-%d", time.Now().UnixNano()))
+	n.eng = engine.New(engine.Config{Self: self, Stripes: cfg.Stripes, UploadCap: cfg.MaxUpload,
+		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == ""},
+		n.clk, (*engineTransport)(n), (*engineSource)(n), (*enginePlayer)(n))
+	if cfg.Tracker != "" && !cfg.CDNOnly {
+		if err := n.startP2P(); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// Run follows the playlist and serves the swarm until ctx ends, then leaves
+// cleanly: the tracker is told, every link is closed (children see it at
+// once and re-attach elsewhere).
+func (n *Node) Run(ctx context.Context) error {
+	ctx, n.stop = context.WithCancel(ctx)
+	defer close(n.done)
+	stop := make(chan struct{})
+	go n.r.run(stop)
+	var wg sync.WaitGroup
+	if n.tc != nil {
+		wg.Go(func() { _ = n.tc.Run(ctx) })
+		wg.Go(func() { n.linkLoop(ctx) })
+	}
+	wg.Go(func() { n.statsLoop(ctx) })
+	err := hls.Follow(ctx, hls.FollowConfig{URL: n.cfg.Playlist, Source: n.src, Logger: n.log,
+		OnMedia: n.onMedia, OnSegment: n.onSegment})
+	if err == nil { // ENDLIST: keep serving until stopped
+		<-ctx.Done()
+	}
+	n.stop()
+	if n.net != nil {
+		_ = n.net.Close()
+	}
+	wg.Wait()
+	close(stop)
+	<-n.r.done
+	n.mu.Lock()
+	close(n.changed)
+	n.changed = nil
+	n.mu.Unlock()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Close stops a running node and waits for it.
+func (n *Node) Close() {
+	if n.stop != nil {
+		n.stop()
+		<-n.done
+	}
+}
+
+func (n *Node) onMedia(m *hls.Media, _ []byte) {
+	n.mu.Lock()
+	if !n.started {
+		n.started = true
+		if i := n.eng.StartIndex(len(m.Segments)); i < len(m.Segments) {
+			n.startSeq = m.Segments[i].Seq
+		}
+	}
+	n.win.target, n.win.ended = m.TargetDuration, m.Endlist
+	n.mu.Unlock()
+}
+
+// onSegment takes a new segment from the playlist into the window and the engine.
+func (n *Node) onSegment(it hls.Item) {
+	n.mu.Lock()
+	if it.Epoch == 0 && it.Seq < n.startSeq {
+		n.mu.Unlock()
+		return // older than where the engine starts (the first playlist's tail)
+	}
+	e := n.win.add(it, time.Now())
+	n.mu.Unlock()
+	if it.Gap {
+		n.mu.Lock()
+		n.win.markGone(e)
+		n.mu.Unlock()
+		return
+	}
+	n.r.post(func() {
+		n.eng.OnSegment(engine.SegmentInfo{ID: it.ID, URL: it.URL, Seq: it.Seq, Duration: it.Duration, Available: n.clk.Now()})
+	})
+	time.AfterFunc(n.deadline(it)+n.cfg.GiveUp, func() { n.giveUp(e) })
+}
+
+func (n *Node) deadline(it hls.Item) time.Duration { return 2 * max(it.Duration, time.Second) }
+
+func (n *Node) giveUp(e *entry) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !e.ready && !e.gone && slices.Contains(n.win.entries, e) {
+		n.log.Error("segment given up: not fetched in time", "segment", e.item.ID)
+		n.win.markGone(e)
+		n.stalls++
+		n.notify()
+	}
+}
+
+// notify wakes whoever waits for the window to change. Under n.mu.
+func (n *Node) notify() {
+	if n.changed != nil {
+		close(n.changed)
+		n.changed = make(chan struct{})
+	}
+}
+
+// ready is the engine's delivery of a complete segment.
+func (n *Node) ready(info engine.SegmentInfo, data [][]byte) {
+	var size int
+	for _, p := range data {
+		size += len(p)
+	}
+	b := make([]byte, 0, size)
+	for _, p := range data {
+		b = append(b, p...)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e := n.win.byID(info.ID)
+	if e == nil || e.ready {
+		return
+	}
+	if e.gone { // came after all: list it again
+		e.gone = false
+	}
+	e.ready, e.data = true, b
+	d := time.Since(e.appear)
+	e.late = d > n.deadline(e.item)
+	if e.late {
+		n.stalls++
+	}
+	n.delays = append(n.delays, d)
+	if len(n.delays) > 256 {
+		n.delays = n.delays[1:]
+	}
+	n.notify()
+}
