@@ -74,7 +74,14 @@ type Config struct {
 	Bitrate     int64         // expected stream bytes/s before one is measured, default 250,000 (2 Mbit/s)
 	StartWith   int           // on the first playlist, segments from the live edge to start with, default 3
 	CDNOnly     bool          // never use peers (the CDN-only arm)
-	Seed        uint64        // randomness (tie-breaks)
+	// RootGrace: for this long after the first segment a stripe with no
+	// upstream waits for links to open before this peer becomes its root
+	// (the deadline completion still covers the player). Default 0.
+	RootGrace time.Duration
+	// MinMargin is the least time before the player's need at which the CDN
+	// completion starts (else 2 × CDNTime, tiny on a fast CDN). Default 0.
+	MinMargin time.Duration
+	Seed      uint64 // randomness (tie-breaks)
 }
 
 func (c *Config) defaults() {
@@ -150,6 +157,8 @@ type Engine struct {
 	dirty     bool
 	flushing  bool
 	lastState []byte // encoding of the last STATE broadcast
+	graceEnd  time.Duration
+	graceSet  bool // a choose round is scheduled for graceEnd
 }
 
 type neighbour struct {

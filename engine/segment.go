@@ -79,6 +79,7 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	if !e.started {
 		e.started, e.firstSeq = true, info.Seq
 		e.playAt = e.clk.Now() + e.cfg.CDNTime
+		e.graceEnd = e.clk.Now() + e.cfg.RootGrace
 		e.fetchWhole(s, whyStart) // fast start: the first segment from the CDN
 		return
 	}
@@ -86,7 +87,7 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	// the first segment if that comes sooner; the CDN completion starts early
 	// enough to finish by then twice over.
 	need := min(info.Available+e.deadline(info), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
-	deadline := need - 2*e.cfg.CDNTime
+	deadline := need - max(2*e.cfg.CDNTime, e.cfg.MinMargin)
 	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() { e.complete(s) })
 	mid := info.Available + (deadline-info.Available)/2
 	s.repair = e.clk.AfterFunc(max(0, mid-e.clk.Now()), func() { e.pullRepair(s) })

@@ -278,6 +278,9 @@ func (e *Engine) choose(k int) {
 	}
 	n := e.candidate(k, limit)
 	if n == nil {
+		if !e.up[k].root && e.inGrace() {
+			return
+		}
 		if !e.up[k].root {
 			e.up[k].root = true
 			e.markDirty()
@@ -295,6 +298,25 @@ func (e *Engine) choose(k int) {
 			e.choose(k)
 		}
 	})
+}
+
+// inGrace reports that links may still be opening: roots wait (RootGrace).
+func (e *Engine) inGrace() bool {
+	if e.cfg.RootGrace <= 0 {
+		return false
+	}
+	if !e.started {
+		return true // OnSegment will choose again
+	}
+	now := e.clk.Now()
+	if now >= e.graceEnd {
+		return false
+	}
+	if !e.graceSet {
+		e.graceSet = true
+		e.clk.AfterFunc(e.graceEnd-now, e.improve)
+	}
+	return true
 }
 
 // improve gives every unfed stripe a chance, and every root a chance to

@@ -74,6 +74,16 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// rootGrace: links open in about a second on loopback, a few on real
+// networks; until then a newcomer does not fetch stripes as their root.
+const rootGrace = 3 * time.Second
+
+// minMargin: the CDN completion starts at least this long before the
+// player's turn: half a second for the fetch, and a second because a player
+// learns of a segment only at its next playlist reload (every target
+// duration or half of it).
+const minMargin = 1500 * time.Millisecond
+
 // Node is one viewer of one rendition.
 type Node struct {
 	cfg Config
@@ -94,6 +104,7 @@ type Node struct {
 	engSt    engine.Stats
 	started  bool
 	startSeq int64
+	firstAt  time.Time
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -110,7 +121,8 @@ func New(cfg Config) (*Node, error) {
 	n.src = hls.NewSource(hls.SourceConfig{Servers: cfg.Sources, Client: cfg.HTTPClient, Logger: n.log})
 	self := engine.PeerID(fmt.Sprintf("local-%d", time.Now().UnixNano()))
 	n.eng = engine.New(engine.Config{Self: self, Stripes: cfg.Stripes, UploadCap: cfg.MaxUpload,
-		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == ""},
+		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == "", RootGrace: rootGrace,
+		MinMargin: minMargin},
 		n.clk, (*engineTransport)(n), (*engineSource)(n), (*enginePlayer)(n))
 	if cfg.Tracker != "" && !cfg.CDNOnly {
 		if err := n.startP2P(); err != nil {
@@ -184,6 +196,7 @@ func (n *Node) onSegment(it hls.Item) {
 		return // older than where the engine starts (the first playlist's tail)
 	}
 	e := n.win.add(it, time.Now())
+	e.initial = n.firstBatch(it)
 	n.mu.Unlock()
 	if it.Gap {
 		n.mu.Lock()
@@ -195,6 +208,14 @@ func (n *Node) onSegment(it hls.Item) {
 		n.eng.OnSegment(engine.SegmentInfo{ID: it.ID, URL: it.URL, Seq: it.Seq, Duration: it.Duration, Available: n.clk.Now()})
 	})
 	time.AfterFunc(n.deadline(it)+n.cfg.GiveUp, func() { n.giveUp(e) })
+}
+
+// firstBatch reports that it came with the first playlist. Under n.mu.
+func (n *Node) firstBatch(it hls.Item) bool {
+	if n.firstAt.IsZero() {
+		n.firstAt = time.Now()
+	}
+	return time.Since(n.firstAt) < 100*time.Millisecond && it.Epoch == 0
 }
 
 func (n *Node) deadline(it hls.Item) time.Duration { return 2 * max(it.Duration, time.Second) }
@@ -243,9 +264,11 @@ func (n *Node) ready(info engine.SegmentInfo, data [][]byte) {
 	if e.late {
 		n.stalls++
 	}
-	n.delays = append(n.delays, d)
-	if len(n.delays) > 256 {
-		n.delays = n.delays[1:]
+	if !e.initial { // the first playlist's segments are behind live by design
+		n.delays = append(n.delays, d)
+		if len(n.delays) > 256 {
+			n.delays = n.delays[1:]
+		}
 	}
 	n.notify()
 }

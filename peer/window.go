@@ -25,6 +25,7 @@ type entry struct {
 	discSeq int64
 	appear  time.Time
 	ready   bool
+	initial bool // came with the first playlist
 	gone    bool // given up on (the CDN failed it past its deadline)
 	late    bool // ready after its deadline: a player this far behind live would have stalled
 	data    []byte

@@ -29,8 +29,8 @@ func (n *Network) setup() error {
 	if addr == "" {
 		addr = "0.0.0.0:0"
 	}
-	// A SIGKILLed peer is noticed in about 3 s instead of pion's 30 s.
-	se.SetICETimeouts(1500*time.Millisecond, 3*time.Second, 500*time.Millisecond)
+	// A SIGKILLed peer is noticed in about 5 s instead of pion's 30 s.
+	se.SetICETimeouts(3*time.Second, 5*time.Second, 2*time.Second)
 	ua, err := net.ResolveUDPAddr("udp4", addr)
 	if err != nil {
 		return fmt.Errorf("transport: udp address: %w", err)

@@ -15,11 +15,13 @@ import (
 
 func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: which? tracker")
+		return fmt.Errorf("bench: which? tracker | swarm")
 	}
 	switch args[0] {
 	case "tracker":
 		return benchTracker(ctx, args[1:], stdout)
+	case "swarm":
+		return benchSwarm(ctx, args[1:], stdout)
 	case "tracker-worker":
 		return benchTrackerWorker(ctx, args[1:], stdout)
 	}

@@ -1,0 +1,235 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/p2phls/p2phls/player"
+)
+
+// SwarmConfig configures one arm of a live swarm on loopback: an origin, a
+// tracker and Peers `p2phls peer` processes, each read by a model player.
+type SwarmConfig struct {
+	Bin      string        // the p2phls binary
+	Peers    int           // default 10
+	Duration time.Duration // of playback, default 60s
+	CDNOnly  bool          // the comparison arm: every peer --cdn-only, no tracker
+	Kill     int           // peers SIGKILLed at half time
+	Stop     int           // peers stopped with SIGTERM at three quarters
+	Stagger  time.Duration // between peer starts, default 200ms
+	Extra    []string      // more flags for every peer
+	// During runs once the players have started, with each peer's /live.m3u8 URL.
+	During func(ctx context.Context, urls []string)
+}
+
+// PeerResult is one peer: what its player saw and what its /stats said.
+type PeerResult struct {
+	Player    player.Result   `json:"-"`
+	Stalls    int             `json:"stalls"`
+	Segments  int             `json:"segments"`
+	Killed    bool            `json:"killed,omitempty"`
+	Stats     json.RawMessage `json:"stats,omitempty"`
+	CPUSec    float64         `json:"cpu_s"`
+	RSS       int64           `json:"rss_bytes"`
+	statsData peerStats
+}
+
+type peerStats struct {
+	BytesCDN      int64 `json:"bytes_cdn"`
+	BytesP2P      int64 `json:"bytes_p2p"`
+	BytesUploaded int64 `json:"bytes_uploaded"`
+	Renditions    []struct {
+		DelayP50 float64 `json:"extra_delay_p50_ms"`
+		DelayP95 float64 `json:"extra_delay_p95_ms"`
+		Links    struct {
+			WireSent int64 `json:"wire_bytes_sent"`
+		} `json:"links"`
+	} `json:"renditions"`
+}
+
+// SwarmResult sums an arm.
+type SwarmResult struct {
+	Peers           int          `json:"peers"`
+	CDNOnly         bool         `json:"cdn_only"`
+	Offload         float64      `json:"offload"`
+	Stalls          int          `json:"stalls"` // at the players of peers that were not killed
+	BytesCDN        int64        `json:"bytes_cdn"`
+	BytesP2P        int64        `json:"bytes_p2p"`
+	DelayP50MS      float64      `json:"extra_delay_p50_ms"` // median over peers of their p50
+	DelayP95MS      float64      `json:"extra_delay_p95_ms"` // worst peer's p95
+	CPUPerPeer      float64      `json:"cpu_per_peer"`       // cores
+	RSSPerPeer      int64        `json:"rss_per_peer_bytes"`
+	ControlOverhead float64      `json:"control_overhead"` // wire bytes sent that are not media ÷ media bytes uploaded
+	PerPeer         []PeerResult `json:"per_peer"`
+}
+
+// RunSwarm runs one arm and returns its figures; Origin and tracker are
+// children of this process and stopped at the end.
+func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
+	if cfg.Peers <= 0 {
+		cfg.Peers = 10
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = time.Minute
+	}
+	if cfg.Stagger <= 0 {
+		cfg.Stagger = 200 * time.Millisecond
+	}
+	org, err := StartListener(cfg.Bin, "origin", "--listen", "127.0.0.1:0")
+	if err != nil {
+		return SwarmResult{}, err
+	}
+	defer org.Stop()
+	args := []string{"peer", "--listen", "127.0.0.1:0", "--loopback", "--playlist", "http://" + org.Addr + "/live/index.m3u8"}
+	if cfg.CDNOnly {
+		args = append(args, "--cdn-only")
+	} else {
+		tr, err := StartListener(cfg.Bin, "tracker", "--listen", "127.0.0.1:0", "--heartbeat", "2s")
+		if err != nil {
+			return SwarmResult{}, err
+		}
+		defer tr.Stop()
+		args = append(args, "--tracker", "ws://"+tr.Addr+"/v1/ws")
+	}
+	args = append(args, cfg.Extra...)
+	procs := make([]*Proc, cfg.Peers)
+	defer func() {
+		for _, p := range procs {
+			p.Stop()
+		}
+	}()
+	for i := range procs {
+		if procs[i], err = StartListener(cfg.Bin, args...); err != nil {
+			return SwarmResult{}, err
+		}
+		time.Sleep(cfg.Stagger)
+	}
+	return playSwarm(ctx, cfg, procs)
+}
+
+func playSwarm(ctx context.Context, cfg SwarmConfig, procs []*Proc) (SwarmResult, error) {
+	res := SwarmResult{Peers: cfg.Peers, CDNOnly: cfg.CDNOnly, PerPeer: make([]PeerResult, len(procs))}
+	urls := make([]string, len(procs))
+	for i, p := range procs {
+		urls[i] = "http://" + p.Addr + "/live.m3u8"
+	}
+	pctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Go(func() { res.PerPeer[i].Player, _ = player.Play(pctx, player.Config{URL: urls[i]}) })
+	}
+	if cfg.During != nil {
+		wg.Go(func() { cfg.During(pctx, urls) })
+	}
+	wg.Go(func() { churn(pctx, cfg, procs, res.PerPeer) })
+	wg.Wait()
+	for i, p := range procs {
+		r := &res.PerPeer[i]
+		r.Stalls, r.Segments = r.Player.Stalls, len(r.Player.Segments)
+		if r.Killed {
+			continue
+		}
+		r.Stats, r.statsData = fetchStats(p.Addr)
+		r.CPUSec, _ = CPUSeconds(p.Cmd.Process.Pid)
+		r.RSS, _ = RSS(p.Cmd.Process.Pid)
+	}
+	res.sum(cfg.Duration)
+	return res, nil
+}
+
+// churn kills cfg.Kill peers (SIGKILL, no goodbye) at half time and stops
+// cfg.Stop more (SIGTERM) at three quarters; their players stop with them.
+func churn(ctx context.Context, cfg SwarmConfig, procs []*Proc, out []PeerResult) {
+	step := func(at time.Duration, n, from int, sig syscall.Signal) {
+		select {
+		case <-time.After(at):
+		case <-ctx.Done():
+			return
+		}
+		for i := from; i < from+n && i < len(procs); i++ {
+			out[i].Killed = true
+			_ = procs[i].Cmd.Process.Signal(sig)
+		}
+	}
+	step(cfg.Duration/2, cfg.Kill, 0, syscall.SIGKILL)
+	step(cfg.Duration/4, cfg.Stop, cfg.Kill, syscall.SIGTERM)
+}
+
+func fetchStats(addr string) (json.RawMessage, peerStats) {
+	var ps peerStats
+	resp, err := http.Get("http://" + addr + "/stats")
+	if err != nil {
+		return nil, ps
+	}
+	defer resp.Body.Close()
+	var raw json.RawMessage
+	if json.NewDecoder(resp.Body).Decode(&raw) == nil {
+		_ = json.Unmarshal(raw, &ps)
+	}
+	return raw, ps
+}
+
+func (r *SwarmResult) sum(d time.Duration) {
+	var n, wire, up int64
+	var cpu float64
+	var p50s, p95s []float64
+	for _, p := range r.PerPeer {
+		if p.Killed {
+			continue
+		}
+		n++
+		r.Stalls += p.Stalls
+		s := p.statsData
+		r.BytesCDN += s.BytesCDN
+		r.BytesP2P += s.BytesP2P
+		up += s.BytesUploaded
+		for _, rd := range s.Renditions {
+			wire += rd.Links.WireSent
+			p50s, p95s = append(p50s, rd.DelayP50), append(p95s, rd.DelayP95)
+		}
+		cpu += p.CPUSec
+		r.RSSPerPeer += p.RSS
+	}
+	if n == 0 {
+		return
+	}
+	r.RSSPerPeer /= n
+	r.CPUPerPeer = cpu / float64(n) / d.Seconds()
+	if t := r.BytesCDN + r.BytesP2P; t > 0 {
+		r.Offload = float64(r.BytesP2P) / float64(t)
+	}
+	if up > 0 {
+		r.ControlOverhead = float64(wire-up) / float64(up)
+	}
+	if len(p50s) > 0 {
+		slices.Sort(p50s)
+		r.DelayP50MS = p50s[len(p50s)/2]
+		r.DelayP95MS = slices.Max(p95s)
+	}
+}
+
+// CPUSeconds is the user+system CPU time pid has used.
+func CPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from 3 on
+	if len(f) < 13 {
+		return 0, fmt.Errorf("bench: short /proc/%d/stat", pid)
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100, nil // USER_HZ
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/p2phls/p2phls/bench"
+	"github.com/p2phls/p2phls/transport"
+)
+
+// swarmReport is `bench swarm --json`: both arms of one run and the fan-out.
+type swarmReport struct {
+	Date     string                 `json:"date"`
+	P2P      bench.SwarmResult      `json:"p2p"`
+	CDNOnly  bench.SwarmResult      `json:"cdn_only"`
+	Fanout   transport.FanoutResult `json:"fanout"`
+	CPUFan   float64                `json:"fanout_cpu_cores"` // this process's CPU during the fan-out (sender and children)
+	Duration string                 `json:"duration"`
+}
+
+func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench swarm", flag.ContinueOnError)
+	peers := fs.Int("peers", 10, "peer processes per arm")
+	dur := fs.Duration("duration", time.Minute, "playback per arm")
+	kill := fs.Int("kill", 0, "peers SIGKILLed at half time (P2P arm)")
+	children := fs.Int("children", 20, "children in the fan-out measurement (0 = skip)")
+	asJSON := fs.Bool("json", false, "print a JSON report")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	rep := swarmReport{Date: time.Now().UTC().Format(time.RFC3339), Duration: dur.String()}
+	if rep.P2P, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, Kill: *kill}); err != nil {
+		return err
+	}
+	if rep.CDNOnly, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, CDNOnly: true}); err != nil {
+		return err
+	}
+	if *children > 0 {
+		before, _ := bench.CPUSeconds(os.Getpid())
+		if rep.Fanout, err = transport.Fanout(ctx, *children, 5*time.Second); err != nil {
+			return err
+		}
+		after, _ := bench.CPUSeconds(os.Getpid())
+		rep.CPUFan = (after - before) / rep.Fanout.Seconds
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "arm\tpeers\toffload\tstalls\tdelay p50 ms\tdelay p95 ms\tCPU/peer\tRSS/peer MB\tcontrol")
+	for _, r := range []bench.SwarmResult{rep.P2P, rep.CDNOnly} {
+		arm := "p2p"
+		if r.CDNOnly {
+			arm = "cdn-only"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%.0f\t%.0f\t%.3f\t%.1f\t%.4f\n", arm, r.Peers, r.Offload, r.Stalls,
+			r.DelayP50MS, r.DelayP95MS, r.CPUPerPeer, float64(r.RSSPerPeer)/1e6, r.ControlOverhead)
+	}
+	_ = tw.Flush()
+	if *children > 0 {
+		fmt.Fprintf(stdout, "fan-out: one peer to %d children: %.0f Mbit/s, %.2f cores for the whole process\n",
+			rep.Fanout.Children, rep.Fanout.Mbps, rep.CPUFan)
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/p2phls/p2phls/bench"
+	"github.com/p2phls/p2phls/internal/testbin"
+	"github.com/p2phls/p2phls/origin"
+)
+
+// TestSwarmEndToEnd: origin + tracker + 10 `p2phls peer` processes on
+// loopback for 60 s of live, each read by a model player; 3 peers SIGKILLed
+// at 30 s and one stopped with SIGTERM at 45 s; ffmpeg decodes one peer's
+// live.m3u8. The players of the peers left must see no stall, and every byte
+// they got must be the origin's.
+func TestSwarmEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("60 s of live")
+	}
+	testbin.Require(t, "ffmpeg")
+	var ffOut bytes.Buffer
+	var ffErr error
+	var ffMu sync.Mutex
+	res, err := bench.RunSwarm(context.Background(), bench.SwarmConfig{Bin: binPath, Peers: 10, Duration: 60 * time.Second,
+		Kill: 3, Stop: 1, During: func(ctx context.Context, urls []string) {
+			time.Sleep(5 * time.Second)
+			cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", urls[9], "-t", "20", "-f", "null", "-")
+			out, err := cmd.CombinedOutput()
+			ffMu.Lock()
+			ffOut.Write(out)
+			ffErr = err
+			ffMu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ffMu.Lock()
+	if ffErr != nil || ffOut.Len() > 0 {
+		t.Errorf("ffmpeg reading a peer's live.m3u8: %v\n%s", ffErr, ffOut.String())
+	}
+	ffMu.Unlock()
+	hashes := map[[32]byte]int64{}
+	o := origin.New(origin.Config{})
+	for n := int64(0); n < 200; n++ {
+		hashes[sha256.Sum256(o.Segment(n))] = n
+	}
+	for i, p := range res.PerPeer {
+		if p.Killed {
+			continue
+		}
+		if p.Stalls != 0 {
+			t.Errorf("peer %d: %d stalls (%v)", i, p.Stalls, p.Player.StallTime)
+		}
+		if len(p.Player.Segments) < 25 {
+			t.Errorf("peer %d: only %d segments in 60 s", i, len(p.Player.Segments))
+		}
+		prev := int64(-1)
+		for j, s := range p.Player.Segments {
+			n, ok := hashes[s.SHA]
+			if !ok || prev >= 0 && n != prev+1 {
+				t.Fatalf("peer %d segment %d (%s): not the origin's next segment (known %v, n %d after %d)", i, j, s.URL, ok, n, prev)
+			}
+			prev = n
+		}
+	}
+	t.Logf("offload %.3f, stalls %d, delay p50 %.0f ms p95 %.0f ms, CPU/peer %.3f, RSS/peer %.1f MB, wire overhead %.3f",
+		res.Offload, res.Stalls, res.DelayP50MS, res.DelayP95MS, res.CPUPerPeer, float64(res.RSSPerPeer)/1e6, res.ControlOverhead)
+	if res.Offload < 0.80 {
+		t.Errorf("offload %.3f, want >= 0.80", res.Offload)
+	}
+}
