@@ -5,12 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/p2phls/p2phls/origin"
+	"github.com/p2phls/p2phls/peer"
+	"github.com/p2phls/p2phls/proxy"
 	"github.com/p2phls/p2phls/tracker"
 )
 
@@ -18,6 +22,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	originAddr := fs.String("origin", "127.0.0.1:8081", "origin address")
 	trackerAddr := fs.String("tracker", "127.0.0.1:7070", "tracker address")
+	viewers := fs.Int("viewers", 3, "native viewers (p2phls peer) started in the demo")
+	viewerAddr := fs.String("viewer-listen", "127.0.0.1:8088", "first viewer's proxy address; the others count up from its port (port 0: any)")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -42,6 +48,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
   tracker        ws://%s/v1/ws                  swarms: curl http://%s/v1/swarms
   metrics        http://%s/metrics
 `, oln.Addr(), oln.Addr(), tr.Addr, tr.Addr, tr.Addr)
+	if err := startViewers(gctx, g, log, stdout, *viewers, *viewerAddr, "http://"+oln.Addr().String()+"/live/index.m3u8",
+		"ws://"+tr.Addr+"/v1/ws"); err != nil {
+		_ = tr.Close(context.Background())
+		return err
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -49,4 +60,39 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return tr.Close(sctx)
 	})
 	return g.Wait()
+}
+
+// startViewers runs n native viewers, each a proxy a player can read.
+func startViewers(ctx context.Context, g *errgroup.Group, log *slog.Logger, stdout io.Writer, n int, first, playlist, trackerURL string) error {
+	host, port, err := net.SplitHostPort(first)
+	if err != nil {
+		return fmt.Errorf("--viewer-listen: %w", err)
+	}
+	p0, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Errorf("--viewer-listen: %w", err)
+	}
+	for i := range n {
+		addr := net.JoinHostPort(host, "0")
+		if p0 > 0 {
+			addr = net.JoinHostPort(host, strconv.Itoa(p0+i))
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("viewer %d: listen: %w", i, err)
+		}
+		vlog := log.With("viewer", i)
+		srv, err := proxy.New(ctx, proxy.Config{Playlist: playlist, Logger: vlog,
+			Node: peer.Config{Tracker: trackerURL, Loopback: true, Logger: vlog}})
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		g.Go(func() error {
+			defer srv.Close()
+			return serveListener(ctx, vlog, "viewer", ln, srv.Handler())
+		})
+		fmt.Fprintf(stdout, "  viewer %d       http://%s/live.m3u8      stats: curl http://%s/stats\n", i, ln.Addr(), ln.Addr())
+	}
+	return nil
 }

@@ -132,7 +132,7 @@ func TestEnvOverridesFlags(t *testing.T) {
 
 // The demo starts the origin and the tracker and says where they are.
 func TestDemoStartsOriginAndTracker(t *testing.T) {
-	cmd := exec.Command(binPath, "demo", "--origin", "127.0.0.1:0", "--tracker", "127.0.0.1:0")
+	cmd := exec.Command(binPath, "demo", "--origin", "127.0.0.1:0", "--tracker", "127.0.0.1:0", "--viewer-listen", "127.0.0.1:0", "--viewers", "2")
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -140,8 +140,8 @@ func TestDemoStartsOriginAndTracker(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	urls := map[string]string{}
 	sc := bufio.NewScanner(out)
-	for sc.Scan() && len(urls) < 2 {
-		f := regexp.MustCompile(`^\s+(live playlist|tracker)\s+(\S+)`).FindStringSubmatch(sc.Text())
+	for sc.Scan() && len(urls) < 4 {
+		f := regexp.MustCompile(`^\s+(live playlist|tracker|viewer \d)\s+(\S+)`).FindStringSubmatch(sc.Text())
 		if f != nil {
 			urls[f[1]] = f[2]
 		}
@@ -162,6 +162,21 @@ func TestDemoStartsOriginAndTracker(t *testing.T) {
 	wsJoin(t, trackerHTTP[1], "demo")
 	if n := swarmPeers(t, trackerHTTP[1], "demo"); n != 1 {
 		t.Fatalf("demo tracker counts %d peers", n)
+	}
+	// the two viewers serve the stream and joined one swarm
+	for _, v := range []string{"viewer 0", "viewer 1"} {
+		resp, err := http.Get(urls[v])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !regexp.MustCompile(`seg/\d+\.ts`).Match(b) {
+			t.Fatalf("%s playlist: %d %s", v, resp.StatusCode, b)
+		}
+	}
+	if n := swarmPeers(t, trackerHTTP[1], "live~index.m3u8-ab8abe107fb6"); n != 2 {
+		t.Fatalf("viewers' swarm has %d peers, want 2", n)
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
