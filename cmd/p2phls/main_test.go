@@ -140,7 +140,7 @@ func TestDemoStartsOriginAndTracker(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	urls := map[string]string{}
 	sc := bufio.NewScanner(out)
-	for sc.Scan() && len(urls) < 4 {
+	for len(urls) < 4 && sc.Scan() {
 		f := regexp.MustCompile(`^\s+(live playlist|tracker|viewer \d)\s+(\S+)`).FindStringSubmatch(sc.Text())
 		if f != nil {
 			urls[f[1]] = f[2]
