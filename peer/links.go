@@ -19,7 +19,7 @@ func (n *Node) startP2P() error {
 		Signal:  n.signal,
 		StatsFn: n.trackerStats})
 	net, err := transport.New(transport.Config{ICEServers: n.cfg.ICEServers, RelayOnly: n.cfg.RelayOnly,
-		Loopback: n.cfg.Loopback, UDP: n.cfg.UDP, MaxLinks: n.cfg.MaxLinks, Logger: n.log},
+		Loopback: n.cfg.Loopback, UDP: n.cfg.UDP, MaxLinks: n.cfg.MaxLinks, Logger: n.log, Accept: n.allowed},
 		signaler{n.tc}, transport.Handler{Open: n.linkOpen, Message: n.linkMessage, Closed: n.linkClosed})
 	if err != nil {
 		return err
@@ -43,7 +43,7 @@ func (n *Node) connectSome(peers []string) {
 		if n.net.Count() >= n.cfg.Neighbours {
 			return
 		}
-		if !n.net.Has(p) {
+		if !n.net.Has(p) && n.allowed(p) {
 			if err := n.net.Connect(p); err != nil {
 				n.log.Debug("connect", "peer", p, "err", err)
 			}
@@ -80,9 +80,30 @@ func (n *Node) linkMessage(id string, b []byte) {
 	})
 }
 
+// banTime keeps a peer that broke the rules away.
+const banTime = 10 * time.Minute
+
 func (n *Node) dropPeer(id string, err error) {
-	n.log.Warn("peer dropped: broke the wire protocol", "peer", id, "err", err)
+	n.log.Warn("peer dropped and banned: broke the wire protocol", "peer", id, "err", err, "for", banTime)
+	n.mu.Lock()
+	if n.banned == nil {
+		n.banned = map[string]time.Time{}
+	}
+	n.banned[id] = time.Now().Add(banTime)
+	n.mu.Unlock()
 	n.net.Disconnect(id)
+}
+
+// allowed reports that id is not banned.
+func (n *Node) allowed(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	until, ok := n.banned[id]
+	if ok && time.Now().After(until) {
+		delete(n.banned, id)
+		return true
+	}
+	return !ok
 }
 
 // linkLoop asks the tracker for more peers while this node has too few.

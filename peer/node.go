@@ -105,6 +105,7 @@ type Node struct {
 	started  bool
 	startSeq int64
 	firstAt  time.Time
+	banned   map[string]time.Time // peers that broke the rules, until
 
 	stop context.CancelFunc
 	done chan struct{}

@@ -56,9 +56,10 @@ type Config struct {
 	// UDP is the address of the one UDP socket all links share (ICE UDP
 	// mux); default 127.0.0.1:0 with Loopback, else 0.0.0.0:0.
 	UDP          string
-	MaxLinks     int           // default 30
-	SetupTimeout time.Duration // a link not open by then is dropped; default 10s
-	HighWater    uint64        // bytes queued on a link past which Send refuses; default 4 MiB
+	MaxLinks     int                    // default 30
+	SetupTimeout time.Duration          // a link not open by then is dropped; default 10s
+	HighWater    uint64                 // bytes queued on a link past which Send refuses; default 4 MiB
+	Accept       func(peer string) bool // offers from a peer it refuses are answered "bye"; nil: all
 	Logger       *slog.Logger
 }
 
@@ -239,7 +240,7 @@ func (n *Network) onOffer(from string, s Signal) error {
 		n.mu.Unlock()
 		return nil // glare: both offered; the smaller id's offer wins
 	}
-	if old == nil && len(n.links) >= n.cfg.MaxLinks {
+	if old == nil && len(n.links) >= n.cfg.MaxLinks || n.cfg.Accept != nil && !n.cfg.Accept(from) {
 		n.mu.Unlock()
 		_ = n.sig.Signal(from, Signal{Type: "bye", Conn: s.Conn})
 		return ErrFull
