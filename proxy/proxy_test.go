@@ -108,6 +108,7 @@ func TestThreeViewersShareBytesIntact(t *testing.T) {
 	}
 	wg.Wait()
 	var p2p, uploaded int64
+	fed := 0
 	for i, r := range results {
 		checkBytes(t, fmt.Sprintf("viewer %d", i), r, hashes)
 		if r.Stalls != 0 {
@@ -115,13 +116,16 @@ func TestThreeViewersShareBytesIntact(t *testing.T) {
 		}
 		s := proxies[i].Stats()
 		p2p += s.BytesP2P
+		if s.BytesP2P > 0 {
+			fed++
+		}
 		uploaded += s.BytesUploaded
 		if s.Peers != 2 {
 			t.Errorf("viewer %d: %d links, want 2", i, s.Peers)
 		}
 	}
-	if p2p == 0 || uploaded < p2p {
-		t.Fatalf("p2p %d bytes, uploaded %d: the viewers did not share", p2p, uploaded)
+	if fed < 2 || uploaded == 0 {
+		t.Fatalf("%d of 3 viewers got bytes from peers (%d bytes), %d uploaded: the viewers did not share", fed, p2p, uploaded)
 	}
 }
 

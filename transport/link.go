@@ -24,6 +24,7 @@ type link struct {
 	opened    bool
 	ended     bool
 	remoteSet bool
+	closing   bool
 	pending   []webrtc.ICECandidateInit // candidates before the remote description
 }
 
@@ -48,7 +49,14 @@ func (l *link) newPC() error {
 	if err != nil {
 		return fmt.Errorf("transport: peer connection: %w", err)
 	}
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		_ = pc.Close()
+		return errors.New("transport: link closed while opening")
+	}
 	l.pc = pc
+	l.mu.Unlock()
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
 			return
@@ -183,7 +191,11 @@ func (l *link) send(b []byte, highWater uint64) bool {
 
 func (l *link) close() {
 	l.timer.Stop()
-	if l.pc != nil {
-		_ = l.pc.Close()
+	l.mu.Lock()
+	l.closing = true
+	pc := l.pc
+	l.mu.Unlock()
+	if pc != nil {
+		_ = pc.Close()
 	}
 }
