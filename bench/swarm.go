@@ -48,10 +48,16 @@ type peerStats struct {
 	BytesP2P      int64 `json:"bytes_p2p"`
 	BytesUploaded int64 `json:"bytes_uploaded"`
 	Renditions    []struct {
+		Engine struct {
+			Control int64 `json:"control_bytes_sent"`
+		} `json:"engine"`
 		DelayP50 float64 `json:"extra_delay_p50_ms"`
 		DelayP95 float64 `json:"extra_delay_p95_ms"`
 		Links    struct {
-			WireSent int64 `json:"wire_bytes_sent"`
+			WireSent int64   `json:"wire_bytes_sent"`
+			Opened   int64   `json:"links_opened"`
+			Failed   int64   `json:"link_failures"`
+			SetupMS  float64 `json:"link_setup_ms"`
 		} `json:"links"`
 	} `json:"renditions"`
 }
@@ -69,6 +75,10 @@ type SwarmResult struct {
 	CPUPerPeer      float64      `json:"cpu_per_peer"`       // cores
 	RSSPerPeer      int64        `json:"rss_per_peer_bytes"`
 	ControlOverhead float64      `json:"control_overhead"` // wire bytes sent that are not media ÷ media bytes uploaded
+	MessageOverhead float64      `json:"message_overhead"` // peer-protocol bytes that are not media (control messages, piece headers) ÷ media bytes uploaded
+	LinksOpened     int64        `json:"links_opened"`
+	LinkFailures    int64        `json:"link_failures"`
+	LinkSetupMS     float64      `json:"link_setup_ms"` // mean, offer to open DataChannel
 	PerPeer         []PeerResult `json:"per_peer"`
 }
 
@@ -180,8 +190,8 @@ func fetchStats(addr string) (json.RawMessage, peerStats) {
 }
 
 func (r *SwarmResult) sum(d time.Duration) {
-	var n, wire, up int64
-	var cpu float64
+	var n, wire, up, ctl int64
+	var cpu, setup float64
 	var p50s, p95s []float64
 	for _, p := range r.PerPeer {
 		if p.Killed {
@@ -195,6 +205,10 @@ func (r *SwarmResult) sum(d time.Duration) {
 		up += s.BytesUploaded
 		for _, rd := range s.Renditions {
 			wire += rd.Links.WireSent
+			ctl += rd.Engine.Control
+			r.LinksOpened += rd.Links.Opened
+			r.LinkFailures += rd.Links.Failed
+			setup += rd.Links.SetupMS * float64(rd.Links.Opened)
 			p50s, p95s = append(p50s, rd.DelayP50), append(p95s, rd.DelayP95)
 		}
 		cpu += p.CPUSec
@@ -210,6 +224,10 @@ func (r *SwarmResult) sum(d time.Duration) {
 	}
 	if up > 0 {
 		r.ControlOverhead = float64(wire-up) / float64(up)
+		r.MessageOverhead = float64(ctl) / float64(up)
+	}
+	if r.LinksOpened > 0 {
+		r.LinkSetupMS = setup / float64(r.LinksOpened)
 	}
 	if len(p50s) > 0 {
 		slices.Sort(p50s)

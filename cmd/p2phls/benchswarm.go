@@ -59,14 +59,15 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 		return enc.Encode(rep)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "arm\tpeers\toffload\tstalls\tdelay p50 ms\tdelay p95 ms\tCPU/peer\tRSS/peer MB\tcontrol")
+	fmt.Fprintln(tw, "arm\tpeers\toffload\tstalls\tdelay p50 ms\tdelay p95 ms\tCPU/peer\tRSS/peer MB\twire overhead\tmessage overhead\tlink set-up ms\tlink failures")
 	for _, r := range []bench.SwarmResult{rep.P2P, rep.CDNOnly} {
 		arm := "p2p"
 		if r.CDNOnly {
 			arm = "cdn-only"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%.0f\t%.0f\t%.3f\t%.1f\t%.4f\n", arm, r.Peers, r.Offload, r.Stalls,
-			r.DelayP50MS, r.DelayP95MS, r.CPUPerPeer, float64(r.RSSPerPeer)/1e6, r.ControlOverhead)
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%.0f\t%.0f\t%.3f\t%.1f\t%.4f\t%.4f\t%.0f\t%d\n", arm, r.Peers, r.Offload, r.Stalls,
+			r.DelayP50MS, r.DelayP95MS, r.CPUPerPeer, float64(r.RSSPerPeer)/1e6, r.ControlOverhead, r.MessageOverhead,
+			r.LinkSetupMS, r.LinkFailures)
 	}
 	_ = tw.Flush()
 	if *children > 0 {
