@@ -173,3 +173,35 @@ func get(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// A player that asks for a segment before it is ready gets it as soon as a
+// CDN fetch can bring it, not at the engine's own deadline: a lone viewer's
+// second and third start segments would otherwise wait for the player's turn
+// (2 s and 4 s away) because no peer is there to bring them.
+func TestSegmentAskedEarlyComesAtCDNSpeed(t *testing.T) {
+	st := startStack(t, 2*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, hs := st.viewer(t, ctx, "/live/index.m3u8")
+	if p := get(t, hs.URL+"/live.m3u8"); !strings.Contains(p, "seg/0.ts") || strings.Contains(p, "seg/2.ts") {
+		t.Fatalf("first playlist:\n%s", p)
+	}
+	hashes := originHashes(st.o)
+	start := time.Now()
+	resp, err := http.Get(hs.URL + "/seg/2.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	el := time.Since(start)
+	if _, ok := hashes[sha256.Sum256(b)]; resp.StatusCode != 200 || !ok {
+		t.Fatalf("status %d, %d bytes, origin's: %v", resp.StatusCode, len(b), ok)
+	}
+	if el > time.Second {
+		t.Fatalf("served after %v: the request did not pull the CDN fetch forward", el)
+	}
+	if resp, err := http.Get(hs.URL + "/seg/99.ts"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown segment: %v %v", resp.StatusCode, err)
+	}
+}
