@@ -17,7 +17,7 @@ demo: build
 test:
 	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./engine
+	GOOS=js GOARCH=wasm $(GO) build ./engine ./peer   # the engine and the whole viewer build for the browser (#6)
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /sim$$)
 	$(GO) test -count=1 -timeout 20m ./sim   # single-threaded: no race detector, 10x faster
 	$(MAKE) fuzz

@@ -1,9 +1,10 @@
+//go:build !js
+
 package transport
 
 import (
 	"fmt"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -41,36 +42,27 @@ func (n *Network) setup() error {
 	}
 	_ = udp.SetReadBuffer(4 << 20)
 	_ = udp.SetWriteBuffer(4 << 20)
-	n.sock = &countingConn{PacketConn: udp}
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: n.sock})
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: &countingConn{PacketConn: udp, c: &n.wire}})
 	se.SetICEUDPMux(mux)
 	n.stop = func() { _ = mux.Close() }
 	n.api = webrtc.NewAPI(webrtc.WithSettingEngine(se))
 	return nil
 }
 
-func (n *Network) rtcConfig() webrtc.Configuration {
-	c := webrtc.Configuration{ICEServers: n.cfg.ICEServers}
-	if n.cfg.RelayOnly {
-		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
-	}
-	return c
-}
-
 // countingConn counts the UDP bytes of every link: the wire cost.
 type countingConn struct {
 	net.PacketConn
-	sent, recv atomic.Int64
+	c *wireCounters
 }
 
 func (c *countingConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	k, a, err := c.PacketConn.ReadFrom(b)
-	c.recv.Add(int64(k))
+	c.c.recv.Add(int64(k))
 	return k, a, err
 }
 
 func (c *countingConn) WriteTo(b []byte, a net.Addr) (int, error) {
 	k, err := c.PacketConn.WriteTo(b, a)
-	c.sent.Add(int64(k))
+	c.c.sent.Add(int64(k))
 	return k, err
 }

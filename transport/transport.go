@@ -96,7 +96,7 @@ type Network struct {
 	sig  Signaler
 	h    Handler
 	api  *webrtc.API
-	sock *countingConn
+	wire wireCounters
 	stop func()
 
 	mu     sync.Mutex
@@ -133,9 +133,7 @@ func (n *Network) Stats() Stats {
 	if s.Opened > 0 {
 		s.SetupMeanMS = float64(n.setupNanos.Load()) / float64(s.Opened) / 1e6
 	}
-	if n.sock != nil {
-		s.WireSent, s.WireReceived = n.sock.sent.Load(), n.sock.recv.Load()
-	}
+	s.WireSent, s.WireReceived = n.wire.sent.Load(), n.wire.recv.Load()
 	return s
 }
 
@@ -352,4 +350,15 @@ func (n *Network) SetSelf(id string) {
 	n.mu.Lock()
 	n.cfg.Self = id
 	n.mu.Unlock()
+}
+
+// wireCounters count the UDP bytes of every link (native builds).
+type wireCounters struct{ sent, recv atomic.Int64 }
+
+func (n *Network) rtcConfig() webrtc.Configuration {
+	c := webrtc.Configuration{ICEServers: n.cfg.ICEServers}
+	if n.cfg.RelayOnly {
+		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return c
 }
