@@ -22,6 +22,8 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		return benchTracker(ctx, args[1:], stdout)
 	case "swarm":
 		return benchSwarm(ctx, args[1:], stdout)
+	case "fanout-children":
+		return benchFanoutChildren(ctx, args[1:], stdout)
 	case "tracker-worker":
 		return benchTrackerWorker(ctx, args[1:], stdout)
 	}

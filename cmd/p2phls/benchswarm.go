@@ -11,17 +11,15 @@ import (
 	"time"
 
 	"github.com/p2phls/p2phls/bench"
-	"github.com/p2phls/p2phls/transport"
 )
 
 // swarmReport is `bench swarm --json`: both arms of one run and the fan-out.
 type swarmReport struct {
-	Date     string                 `json:"date"`
-	P2P      bench.SwarmResult      `json:"p2p"`
-	CDNOnly  bench.SwarmResult      `json:"cdn_only"`
-	Fanout   transport.FanoutResult `json:"fanout"`
-	CPUFan   float64                `json:"fanout_cpu_cores"` // this process's CPU during the fan-out (sender and children)
-	Duration string                 `json:"duration"`
+	Date     string             `json:"date"`
+	P2P      bench.SwarmResult  `json:"p2p"`
+	CDNOnly  bench.SwarmResult  `json:"cdn_only"`
+	Fanout   bench.FanoutResult `json:"fanout"`
+	Duration string             `json:"duration"`
 }
 
 func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
@@ -46,12 +44,9 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *children > 0 {
-		before, _ := bench.CPUSeconds(os.Getpid())
-		if rep.Fanout, err = transport.Fanout(ctx, *children, 5*time.Second); err != nil {
+		if rep.Fanout, err = bench.RunFanout(ctx, exe, *children, 5*time.Second); err != nil {
 			return err
 		}
-		after, _ := bench.CPUSeconds(os.Getpid())
-		rep.CPUFan = (after - before) / rep.Fanout.Seconds
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -71,8 +66,22 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	_ = tw.Flush()
 	if *children > 0 {
-		fmt.Fprintf(stdout, "fan-out: one peer to %d children: %.0f Mbit/s, %.2f cores for the whole process\n",
-			rep.Fanout.Children, rep.Fanout.Mbps, rep.CPUFan)
+		fmt.Fprintf(stdout, "fan-out: one peer to %d children (in another process): %.0f Mbit/s, the sender using %.2f cores\n",
+			rep.Fanout.Children, rep.Fanout.Mbps, rep.Fanout.SenderCPU)
 	}
 	return nil
+}
+
+func benchFanoutChildren(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench fanout-children", flag.ContinueOnError)
+	url := fs.String("tracker", "", "tracker WebSocket URL")
+	sender := fs.String("sender", "", "the sender's peer id")
+	children := fs.Int("children", 20, "children")
+	dur := fs.Duration("duration", time.Minute, "stop after this long at the latest")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *dur)
+	defer cancel()
+	return bench.FanoutChildren(ctx, *url, *sender, *children, stdout)
 }

@@ -75,3 +75,14 @@ func TestSwarmEndToEnd(t *testing.T) {
 		t.Errorf("offload %.3f, want >= 0.80", res.Offload)
 	}
 }
+
+// The fan-out measure: children in another process receive what one sender pushes.
+func TestFanoutAcrossProcesses(t *testing.T) {
+	r, err := bench.RunFanout(context.Background(), binPath, 3, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Mbps <= 0 || r.SenderCPU <= 0 {
+		t.Fatalf("nothing measured: %+v", r)
+	}
+}
