@@ -44,7 +44,7 @@ type Config struct {
 	RelayOnly   bool
 	Loopback    bool          // ICE on 127.0.0.1 only (tests, demo)
 	UDP         string        // the UDP socket's address
-	Neighbours  int           // links this peer opens, default 8
+	Neighbours  int           // links this peer opens, default 12
 	MaxLinks    int           // links accepted in all, default 30
 	GiveUp      time.Duration // a segment not ready this long after its deadline is skipped; default 10s
 	HTTPClient  *http.Client
@@ -60,7 +60,7 @@ func (c *Config) defaults() error {
 		c.Swarm = id
 	}
 	if c.Neighbours <= 0 {
-		c.Neighbours = 8
+		c.Neighbours = 12
 	}
 	if c.MaxLinks <= 0 {
 		c.MaxLinks = 30

@@ -29,7 +29,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	relay := fs.Bool("relay-only", false, "use only TURN relays (hides this viewer's address from peers)")
 	loopback := fs.Bool("loopback", false, "ICE on 127.0.0.1 only (tests and the demo)")
 	udp := fs.String("udp", "", "UDP address shared by all peer links (default: any port)")
-	neighbours := fs.Int("neighbours", 8, "peer links this viewer opens")
+	neighbours := fs.Int("neighbours", 12, "peer links this viewer opens")
 	maxLinks := fs.Int("max-links", 30, "peer links accepted in all")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
