@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/pion/webrtc/v4"
@@ -97,9 +98,9 @@ func parseRate(s string) (int64, error) {
 	case strings.HasSuffix(s, "G"):
 		mult, s = 1e9, s[:len(s)-1]
 	}
-	var v float64
-	if _, err := fmt.Sscan(s, &v); err != nil || v < 0 {
-		return 0, fmt.Errorf("bad rate %q", s)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad rate %q: want bytes/s (500k, 2M) or bits (4Mbit)", s)
 	}
 	if bits {
 		v /= 8

@@ -1,0 +1,32 @@
+package main
+
+import "testing"
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "500000": 500000, "500k": 500000, "2M": 2000000, "4Mbit": 500000, "800kbit": 100000} {
+		if got, err := parseRate(in); err != nil || got != want {
+			t.Errorf("parseRate(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "fast", "-1", "2X"} {
+		if _, err := parseRate(bad); err == nil {
+			t.Errorf("parseRate(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseICE(t *testing.T) {
+	s, err := parseICE("stun:stun.example:3478, turn:alice:secret@turn.example:3478?transport=udp")
+	if err != nil || len(s) != 2 {
+		t.Fatalf("%v %v", s, err)
+	}
+	if s[0].URLs[0] != "stun:stun.example:3478" || s[0].Username != "" {
+		t.Errorf("stun: %+v", s[0])
+	}
+	if s[1].URLs[0] != "turn:turn.example:3478?transport=udp" || s[1].Username != "alice" || s[1].Credential != "secret" {
+		t.Errorf("turn: %+v", s[1])
+	}
+	if _, err := parseICE("nocolon"); err == nil {
+		t.Error("a server without a scheme accepted")
+	}
+}
