@@ -102,18 +102,7 @@ func RunFanout(ctx context.Context, bin string, children int, d time.Duration) (
 		}
 	}
 	cpu0, _ := CPUSeconds(os.Getpid())
-	msg := make([]byte, 16<<10)
-	start := time.Now()
-	for time.Since(start) < d {
-		sent := false
-		for _, id := range kids {
-			sent = src.net.Send(id, msg) || sent
-		}
-		if !sent {
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	el := time.Since(start).Seconds()
+	el := src.net.Flood(ctx, kids, 16<<10, d).Seconds()
 	cpu1, _ := CPUSeconds(os.Getpid())
 	_ = cmd.Process.Signal(os.Interrupt)
 	var got struct{ Bytes int64 }

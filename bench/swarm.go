@@ -26,7 +26,6 @@ type SwarmConfig struct {
 	Kill     int           // peers SIGKILLed at half time
 	Stop     int           // peers stopped with SIGTERM at three quarters
 	Stagger  time.Duration // between peer starts, default 200ms
-	Extra    []string      // more flags for every peer
 	// During runs once the players have started, with each peer's /live.m3u8 URL.
 	During func(ctx context.Context, urls []string)
 }
@@ -110,7 +109,6 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 		defer tr.Stop()
 		args = append(args, "--tracker", "ws://"+tr.Addr+"/v1/ws")
 	}
-	args = append(args, cfg.Extra...)
 	procs := make([]*Proc, cfg.Peers)
 	defer func() {
 		for _, p := range procs {

@@ -86,7 +86,7 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	// The player needs it a deadline after it appeared, or on its turn after
 	// the first segment if that comes sooner; the CDN completion starts early
 	// enough to finish by then twice over.
-	need := min(info.Available+e.deadline(info), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
+	need := min(info.Available+e.Deadline(info.Duration), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
 	deadline := need - max(2*e.cfg.CDNTime, e.cfg.MinMargin)
 	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() { e.complete(s) })
 	mid := info.Available + (deadline-info.Available)/2
@@ -98,14 +98,16 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 
 // StartIndex is the index, in the first playlist's n segments, from which the
 // host should call OnSegment: the player starts StartWith segments behind
-// the live edge.
+// the live edge. It reads only the configuration: any goroutine may call it.
 func (e *Engine) StartIndex(n int) int { return max(0, n-e.cfg.StartWith) }
 
-func (e *Engine) deadline(info SegmentInfo) time.Duration {
+// Deadline is how long after a segment of duration d appears the player
+// needs it. It reads only the configuration: any goroutine may call it.
+func (e *Engine) Deadline(d time.Duration) time.Duration {
 	if e.cfg.Deadline > 0 {
 		return e.cfg.Deadline
 	}
-	return 2 * max(info.Duration, time.Second)
+	return 2 * max(d, time.Second)
 }
 
 // Need says the player wants the segment by at (engine clock): the CDN

@@ -13,7 +13,11 @@ type engineTransport Node
 
 func (t *engineTransport) Send(to engine.PeerID, m *engine.Message) bool {
 	n := (*Node)(t)
-	return n.net != nil && n.net.Send(string(to), m.Encode(make([]byte, 0, m.WireSize())))
+	if n.net == nil {
+		return false
+	}
+	n.sendBuf = m.Encode(n.sendBuf[:0]) // the engine calls from the reactor only; the link copies
+	return n.net.Send(string(to), n.sendBuf)
 }
 
 // engineSource fetches for the engine from the CDN, off the reactor.

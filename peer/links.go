@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"context"
 	"encoding/json"
 	"time"
 
@@ -106,19 +105,11 @@ func (n *Node) allowed(id string) bool {
 	return !ok
 }
 
-// linkLoop asks the tracker for more peers while this node has too few.
-func (n *Node) linkLoop(ctx context.Context) {
-	t := time.NewTicker(3 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n.net.Count() < n.cfg.Neighbours {
-			_ = n.tc.AskPeers(2 * n.cfg.Neighbours)
-		}
+// morePeers asks the tracker for more peers while this node has too few
+// (every 3 s).
+func (n *Node) morePeers() {
+	if n.net.Count() < n.cfg.Neighbours {
+		_ = n.tc.AskPeers(2 * n.cfg.Neighbours)
 	}
 }
 

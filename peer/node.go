@@ -95,20 +95,17 @@ type Node struct {
 	net *transport.Network
 	tc  *client.Client
 
-	mu       sync.Mutex
-	win      window
-	changed  chan struct{} // closed and replaced when a segment becomes ready
-	delays   []time.Duration
-	stalls   int64
-	direct   int64 // bytes fetched for the player outside the engine (init sections, old segments)
-	engSt    engine.Stats
-	started  bool
-	startSeq int64
-	firstAt  time.Time
-	banned   map[string]time.Time // peers that broke the rules, until
-
-	stop context.CancelFunc
-	done chan struct{}
+	mu        sync.Mutex
+	win       window
+	changed   chan struct{} // closed and replaced when a segment becomes ready
+	delays    []time.Duration
+	stalls    int64
+	direct    int64 // bytes fetched for the player outside the engine (init sections, old segments)
+	engSt     engine.Stats
+	playlists int                  // playlists fetched; the first one's segments start the window
+	startSeq  int64                // the first playlist's segments before this are not played
+	banned    map[string]time.Time // peers that broke the rules, until
+	sendBuf   []byte               // encoding buffer, reused: touched on the reactor only
 }
 
 // New builds a node; Run starts it.
@@ -116,8 +113,7 @@ func New(cfg Config) (*Node, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, r: newReactor(), changed: make(chan struct{}),
-		done: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger, r: newReactor(), changed: make(chan struct{})}
 	n.clk = &clock{start: time.Now(), r: n.r}
 	n.src = hls.NewSource(hls.SourceConfig{Servers: cfg.Sources, Client: cfg.HTTPClient, Logger: n.log})
 	self := engine.PeerID(fmt.Sprintf("local-%d", time.Now().UnixNano()))
@@ -137,22 +133,21 @@ func New(cfg Config) (*Node, error) {
 // cleanly: the tracker is told, every link is closed (children see it at
 // once and re-attach elsewhere).
 func (n *Node) Run(ctx context.Context) error {
-	ctx, n.stop = context.WithCancel(ctx)
-	defer close(n.done)
+	ctx, cancel := context.WithCancel(ctx)
 	stop := make(chan struct{})
 	go n.r.run(stop)
 	var wg sync.WaitGroup
 	if n.tc != nil {
 		wg.Go(func() { _ = n.tc.Run(ctx) })
-		wg.Go(func() { n.linkLoop(ctx) })
+		wg.Go(func() { every(ctx, 3*time.Second, n.morePeers) })
 	}
-	wg.Go(func() { n.statsLoop(ctx) })
+	wg.Go(func() { every(ctx, 500*time.Millisecond, n.copyStats) })
 	err := hls.Follow(ctx, hls.FollowConfig{URL: n.cfg.Playlist, Source: n.src, Logger: n.log,
 		OnMedia: n.onMedia, OnSegment: n.onSegment})
 	if err == nil { // ENDLIST: keep serving until stopped
 		<-ctx.Done()
 	}
-	n.stop()
+	cancel()
 	if n.net != nil {
 		_ = n.net.Close()
 	}
@@ -169,18 +164,10 @@ func (n *Node) Run(ctx context.Context) error {
 	return err
 }
 
-// Close stops a running node and waits for it.
-func (n *Node) Close() {
-	if n.stop != nil {
-		n.stop()
-		<-n.done
-	}
-}
-
 func (n *Node) onMedia(m *hls.Media, _ []byte) {
 	n.mu.Lock()
-	if !n.started {
-		n.started = true
+	n.playlists++
+	if n.playlists == 1 {
 		if i := n.eng.StartIndex(len(m.Segments)); i < len(m.Segments) {
 			n.startSeq = m.Segments[i].Seq
 		}
@@ -197,7 +184,7 @@ func (n *Node) onSegment(it hls.Item) {
 		return // older than where the engine starts (the first playlist's tail)
 	}
 	e := n.win.add(it, time.Now())
-	e.initial = n.firstBatch(it)
+	e.initial = n.playlists == 1
 	n.mu.Unlock()
 	if it.Gap {
 		n.mu.Lock()
@@ -208,18 +195,8 @@ func (n *Node) onSegment(it hls.Item) {
 	n.r.post(func() {
 		n.eng.OnSegment(engine.SegmentInfo{ID: it.ID, URL: it.URL, Seq: it.Seq, Duration: it.Duration, Available: n.clk.Now()})
 	})
-	time.AfterFunc(n.deadline(it)+n.cfg.GiveUp, func() { n.giveUp(e) })
+	time.AfterFunc(n.eng.Deadline(it.Duration)+n.cfg.GiveUp, func() { n.giveUp(e) })
 }
-
-// firstBatch reports that it came with the first playlist. Under n.mu.
-func (n *Node) firstBatch(it hls.Item) bool {
-	if n.firstAt.IsZero() {
-		n.firstAt = time.Now()
-	}
-	return time.Since(n.firstAt) < 100*time.Millisecond && it.Epoch == 0
-}
-
-func (n *Node) deadline(it hls.Item) time.Duration { return 2 * max(it.Duration, time.Second) }
 
 func (n *Node) giveUp(e *entry) {
 	n.mu.Lock()
@@ -261,8 +238,7 @@ func (n *Node) ready(info engine.SegmentInfo, data [][]byte) {
 	}
 	e.ready, e.data = true, b
 	d := time.Since(e.appear)
-	e.late = d > n.deadline(e.item)
-	if e.late {
+	if d > n.eng.Deadline(e.item.Duration) { // a player this far behind live would have stalled
 		n.stalls++
 	}
 	if !e.initial { // the first playlist's segments are behind live by design

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -76,4 +77,18 @@ func (c *clock) AfterFunc(d time.Duration, f func()) func() {
 		})
 	})
 	return func() { stopped = true; t.Stop() }
+}
+
+// every runs f every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }

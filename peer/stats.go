@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"context"
 	"slices"
 	"time"
 
@@ -50,21 +49,12 @@ func (n *Node) Stats() Stats {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
-// statsLoop copies the engine's counters out of the reactor every 500 ms.
-func (n *Node) statsLoop(ctx context.Context) {
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		n.r.post(func() {
-			st := n.eng.Stats()
-			n.mu.Lock()
-			n.engSt = st
-			n.mu.Unlock()
-		})
-	}
+// copyStats copies the engine's counters out of the reactor (every 500 ms).
+func (n *Node) copyStats() {
+	n.r.post(func() {
+		st := n.eng.Stats()
+		n.mu.Lock()
+		n.engSt = st
+		n.mu.Unlock()
+	})
 }

@@ -27,9 +27,7 @@ type entry struct {
 	ready   bool
 	initial bool // came with the first playlist
 	gone    bool // given up on (the CDN failed it past its deadline)
-	late    bool // ready after its deadline: a player this far behind live would have stalled
 	data    []byte
-	waiters []chan struct{}
 	init    int // index into window.inits of its EXT-X-MAP, -1 for none
 }
 
@@ -59,10 +57,6 @@ func (w *window) add(it hls.Item, now time.Time) *entry {
 	}
 	w.entries = append(w.entries, e)
 	if len(w.entries) > keep {
-		old := w.entries[0]
-		for _, c := range old.waiters {
-			close(c)
-		}
 		w.entries = w.entries[1:]
 	}
 	return e
@@ -133,14 +127,10 @@ func (w *window) markGone(e *entry) {
 		}
 		w.discSeq++
 	}
-	for _, c := range e.waiters {
-		close(c)
-	}
-	e.waiters = nil
 }
 
-// playlist renders the player's media playlist; prefix goes before segment
-// URIs ("" or "r/1/").
+// playlist renders the player's media playlist; its URIs are relative, so
+// the same text serves /live.m3u8 and /r/{i}/live.m3u8.
 func (w *window) playlist() []byte {
 	es := w.shown()
 	var b bytes.Buffer

@@ -163,16 +163,28 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request, idx string
 
 func (s *Server) registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	counter := func(name, help string, f func(Stats) float64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
-			func() float64 { return f(s.Stats()) }))
-	}
-	counter("p2phls_peer_cdn_bytes_total", "Bytes fetched from the CDN.", func(st Stats) float64 { return float64(st.BytesCDN) })
-	counter("p2phls_peer_p2p_bytes_total", "Bytes received from peers.", func(st Stats) float64 { return float64(st.BytesP2P) })
-	counter("p2phls_peer_uploaded_bytes_total", "Bytes sent to peers.", func(st Stats) float64 { return float64(st.BytesUploaded) })
-	counter("p2phls_peer_stalls_total", "Segments ready after their deadline or given up.", func(st Stats) float64 { return float64(st.Stalls) })
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "p2phls_peer_links", Help: "Open peer links."},
-		func() float64 { return float64(s.Stats().Peers) }))
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), collector{s})
 	return reg
+}
+
+// collector reports the peer's counters, reading Stats once per scrape.
+type collector struct{ s *Server }
+
+var (
+	descCDN      = prometheus.NewDesc("p2phls_peer_cdn_bytes_total", "Bytes fetched from the CDN.", nil, nil)
+	descP2P      = prometheus.NewDesc("p2phls_peer_p2p_bytes_total", "Bytes received from peers.", nil, nil)
+	descUploaded = prometheus.NewDesc("p2phls_peer_uploaded_bytes_total", "Bytes sent to peers.", nil, nil)
+	descStalls   = prometheus.NewDesc("p2phls_peer_stalls_total", "Segments ready after their deadline or given up.", nil, nil)
+	descLinks    = prometheus.NewDesc("p2phls_peer_links", "Open peer links.", nil, nil)
+)
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	ch <- prometheus.MustNewConstMetric(descCDN, prometheus.CounterValue, float64(st.BytesCDN))
+	ch <- prometheus.MustNewConstMetric(descP2P, prometheus.CounterValue, float64(st.BytesP2P))
+	ch <- prometheus.MustNewConstMetric(descUploaded, prometheus.CounterValue, float64(st.BytesUploaded))
+	ch <- prometheus.MustNewConstMetric(descStalls, prometheus.CounterValue, float64(st.Stalls))
+	ch <- prometheus.MustNewConstMetric(descLinks, prometheus.GaugeValue, float64(st.Peers))
 }

@@ -96,9 +96,11 @@ func TestThreeViewersShareBytesIntact(t *testing.T) {
 	var wg sync.WaitGroup
 	results := make([]player.Result, 3)
 	var proxies []*proxy.Server
+	var urls []string
 	for i := range 3 {
 		srv, hs := st.viewer(t, ctx, "/live/index.m3u8")
 		proxies = append(proxies, srv)
+		urls = append(urls, hs.URL)
 		wg.Go(func() {
 			pctx, pcancel := context.WithTimeout(ctx, 14*time.Second)
 			defer pcancel()
@@ -122,6 +124,17 @@ func TestThreeViewersShareBytesIntact(t *testing.T) {
 		uploaded += s.BytesUploaded
 		if s.Peers != 2 {
 			t.Errorf("viewer %d: %d links, want 2", i, s.Peers)
+		}
+	}
+	m := get(t, urls[0]+"/metrics")
+	if !strings.Contains(m, "p2phls_peer_links 2\n") || !strings.Contains(m, "p2phls_peer_p2p_bytes_total") ||
+		!strings.Contains(m, "p2phls_peer_stalls_total 0\n") {
+		t.Errorf("metrics:\n%s", m)
+	}
+	js := get(t, urls[0]+"/stats")
+	for _, f := range []string{`"bytes_cdn"`, `"bytes_p2p"`, `"bytes_uploaded"`, `"stalls"`, `"peers"`} {
+		if !strings.Contains(js, f) {
+			t.Errorf("/stats has no %s: %s", f, js)
 		}
 	}
 	if fed < 2 || uploaded == 0 {

@@ -57,20 +57,27 @@ func Fanout(ctx context.Context, children int, d time.Duration) (FanoutResult, e
 			return FanoutResult{}, fmt.Errorf("transport: fanout: links did not open")
 		}
 	}
-	msg := make([]byte, 16<<10)
+	el := src.Flood(ctx, kids, 16<<10, d).Seconds()
+	b := got.Load()
+	return FanoutResult{Children: children, Seconds: el, Bytes: b, Mbps: float64(b) * 8 / el / 1e6, Refused: src.Stats().Refused}, nil
+}
+
+// Flood sends messages of size bytes to the peers ids round robin for d
+// (or until ctx ends), as fast as each link's pacing allows, and returns how
+// long it sent: the fan-out measures' load.
+func (n *Network) Flood(ctx context.Context, ids []string, size int, d time.Duration) time.Duration {
+	msg := make([]byte, size)
 	start := time.Now()
 	for time.Since(start) < d && ctx.Err() == nil {
 		sent := false
-		for _, id := range kids {
-			sent = src.Send(id, msg) || sent
+		for _, id := range ids {
+			sent = n.Send(id, msg) || sent
 		}
 		if !sent {
-			time.Sleep(200 * time.Microsecond)
+			time.Sleep(200 * time.Microsecond) // every link is over its high-water mark
 		}
 	}
-	el := time.Since(start).Seconds()
-	b := got.Load()
-	return FanoutResult{Children: children, Seconds: el, Bytes: b, Mbps: float64(b) * 8 / el / 1e6, Refused: src.Stats().Refused}, nil
+	return time.Since(start)
 }
 
 // localHub relays signals between Networks of one process.

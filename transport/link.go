@@ -84,13 +84,18 @@ func (l *link) offer() error {
 	}
 	l.attach(dc)
 	o, err := l.pc.CreateOffer(nil)
+	return l.local("offer", o, err)
+}
+
+// local sets and signals this side's description (an offer or an answer).
+func (l *link) local(kind string, d webrtc.SessionDescription, err error) error {
+	if err == nil {
+		err = l.pc.SetLocalDescription(d)
+	}
 	if err != nil {
-		return fmt.Errorf("transport: offer: %w", err)
+		return fmt.Errorf("transport: %s: %w", kind, err)
 	}
-	if err := l.pc.SetLocalDescription(o); err != nil {
-		return fmt.Errorf("transport: offer: %w", err)
-	}
-	return l.n.sig.Signal(l.peer, Signal{Type: "offer", Conn: l.conn, SDP: o.SDP})
+	return l.n.sig.Signal(l.peer, Signal{Type: kind, Conn: l.conn, SDP: d.SDP})
 }
 
 func (l *link) answer(sdp string) error {
@@ -102,13 +107,7 @@ func (l *link) answer(sdp string) error {
 		return err
 	}
 	a, err := l.pc.CreateAnswer(nil)
-	if err != nil {
-		return fmt.Errorf("transport: answer: %w", err)
-	}
-	if err := l.pc.SetLocalDescription(a); err != nil {
-		return fmt.Errorf("transport: answer: %w", err)
-	}
-	return l.n.sig.Signal(l.peer, Signal{Type: "answer", Conn: l.conn, SDP: a.SDP})
+	return l.local("answer", a, err)
 }
 
 func (l *link) answered(sdp string) error {

@@ -137,19 +137,6 @@ func (n *Network) Stats() Stats {
 	return s
 }
 
-// Links returns the ids of the open links.
-func (n *Network) Links() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var ids []string
-	for id, l := range n.links {
-		if l.isOpen() {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
 // Has reports whether a link to id exists (open or being set up).
 func (n *Network) Has(id string) bool {
 	n.mu.Lock()
@@ -268,7 +255,8 @@ func (n *Network) get(id string, conn uint64) *link {
 }
 
 // Send queues b on the link to id; false if the link is not open or holds
-// more than HighWater bytes not yet sent (pacing).
+// more than HighWater bytes not yet sent (pacing). b is copied: the caller
+// may reuse it.
 func (n *Network) Send(id string, b []byte) bool {
 	n.mu.Lock()
 	l := n.links[id]

@@ -4,46 +4,25 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 )
 
-// pair is two Networks whose signals go straight to each other.
+// pair is Networks whose signals go straight to each other (localHub).
 type pair struct {
-	mu     sync.Mutex
 	nets   map[string]*Network
 	opened map[string]chan string
 	closed map[string]chan string
 	got    map[string]chan []byte
 }
 
-type direct struct {
-	p    *pair
-	from string
-}
-
-func (d direct) Signal(to string, s Signal) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	d.p.mu.Lock()
-	n := d.p.nets[to]
-	d.p.mu.Unlock()
-	if n == nil {
-		return nil
-	}
-	go func() { _ = n.OnSignal(d.from, b) }()
-	return nil
-}
-
 func newPair(t *testing.T, ids ...string) *pair {
 	t.Helper()
+	hub := &localHub{nets: map[string]*Network{}}
 	p := &pair{nets: map[string]*Network{}, opened: map[string]chan string{}, closed: map[string]chan string{}, got: map[string]chan []byte{}}
 	for _, id := range ids {
 		p.opened[id], p.closed[id], p.got[id] = make(chan string, 8), make(chan string, 8), make(chan []byte, 1024)
-		n, err := New(Config{Self: id, Loopback: true}, direct{p, id}, Handler{
+		n, err := New(Config{Self: id, Loopback: true}, hubSignaler{hub, id}, Handler{
 			Open:    func(peer string) { p.opened[id] <- peer },
 			Closed:  func(peer string) { p.closed[id] <- peer },
 			Message: func(_ string, b []byte) { p.got[id] <- bytes.Clone(b) },
@@ -51,9 +30,8 @@ func newPair(t *testing.T, ids ...string) *pair {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.mu.Lock()
+		hub.add(id, n)
 		p.nets[id] = n
-		p.mu.Unlock()
 		t.Cleanup(func() { _ = n.Close() })
 	}
 	return p

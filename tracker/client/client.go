@@ -56,12 +56,11 @@ type msg struct {
 	Stats     *Stats          `json:"stats,omitempty"`
 	UploadCap int64           `json:"upload_capacity,omitempty"`
 	// tracker → client
-	Version   int      `json:"version,omitempty"`
-	Peer      string   `json:"peer,omitempty"`
-	Peers     []string `json:"peers,omitempty"`
-	Heartbeat int      `json:"heartbeat_ms,omitempty"`
-	Code      string   `json:"code,omitempty"`
-	Message   string   `json:"message,omitempty"`
+	Version int      `json:"version,omitempty"`
+	Peer    string   `json:"peer,omitempty"`
+	Peers   []string `json:"peers,omitempty"`
+	Code    string   `json:"code,omitempty"`
+	Message string   `json:"message,omitempty"`
 }
 
 // Client is one viewer's tracker connection.
@@ -70,7 +69,6 @@ type Client struct {
 	mu  sync.Mutex
 	c   *websocket.Conn
 	id  string
-	hb  time.Duration
 }
 
 // New returns a Client; Run connects it.
@@ -164,7 +162,6 @@ func (c *Client) handle(m msg) error {
 	case "joined":
 		c.mu.Lock()
 		c.id = m.Peer
-		c.hb = time.Duration(m.Heartbeat) * time.Millisecond
 		c.mu.Unlock()
 		c.cfg.Logger.Info("joined swarm", "swarm", c.cfg.Swarm, "peer", m.Peer, "peers", len(m.Peers))
 		if c.cfg.Joined != nil {
