@@ -77,7 +77,7 @@ func (n *Node) Playlist(ctx context.Context) ([]byte, error) {
 	for {
 		n.mu.Lock()
 		ch := n.changed
-		if len(n.win.shown()) > 0 || ch == nil {
+		if n.win.started() || ch == nil {
 			b := n.win.playlist()
 			n.mu.Unlock()
 			return b, nil

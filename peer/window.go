@@ -114,6 +114,18 @@ func (w *window) shown() []*entry {
 	return out[max(0, len(out)-listed):]
 }
 
+// started says the player may have its first playlist: a segment is ready
+// and none of the first playlist's segments is still on its way, so a player
+// starting a few segments behind live gets its whole start buffer at once.
+func (w *window) started() bool {
+	for _, e := range w.entries {
+		if e.initial && !e.ready && !e.gone {
+			return false
+		}
+	}
+	return len(w.shown()) > 0
+}
+
 // markGone gives up on e: the segment after it starts a discontinuity.
 func (w *window) markGone(e *entry) {
 	e.gone = true

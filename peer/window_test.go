@@ -79,3 +79,27 @@ func TestAbsRange(t *testing.T) {
 }
 
 func engineRange(start, length int64) engine.Range { return engine.Range{Start: start, Length: length} }
+
+func TestWindowStartsWithTheWholeStartBuffer(t *testing.T) {
+	var w window
+	now := time.Now()
+	var es []*entry
+	for s := int64(20); s < 23; s++ {
+		e := w.add(item(0, s, 0), now)
+		e.initial = true
+		es = append(es, e)
+	}
+	es[0].ready = true
+	if w.started() {
+		t.Fatal("started with one of three start segments: the player would begin with one segment of buffer")
+	}
+	es[1].ready = true
+	w.markGone(es[2])
+	if !w.started() {
+		t.Fatal("not started once every start segment is ready or given up")
+	}
+	later := w.add(item(0, 23, 0), now) // a later segment still on its way does not hold the start back
+	if !w.started() || later.ready {
+		t.Fatal("a live segment held back the start")
+	}
+}
