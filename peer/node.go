@@ -106,6 +106,8 @@ type Node struct {
 	startSeq  int64                // the first playlist's segments before this are not played
 	banned    map[string]time.Time // peers that broke the rules, until
 	sendBuf   []byte               // encoding buffer, reused: touched on the reactor only
+	raw       []byte               // the last playlist fetched, as the origin wrote it
+	media     *hls.Media           // raw, parsed
 }
 
 // New builds a node; Run starts it.
@@ -164,8 +166,9 @@ func (n *Node) Run(ctx context.Context) error {
 	return err
 }
 
-func (n *Node) onMedia(m *hls.Media, _ []byte) {
+func (n *Node) onMedia(m *hls.Media, raw []byte) {
 	n.mu.Lock()
+	n.raw, n.media = raw, m
 	n.playlists++
 	if n.playlists == 1 {
 		if i := n.eng.StartIndex(len(m.Segments)); i < len(m.Segments) {

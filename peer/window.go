@@ -85,6 +85,15 @@ func (w *window) byID(id string) *entry {
 	return nil
 }
 
+func (w *window) byURL(u string, r *hls.ByteRange) *entry {
+	for i := len(w.entries) - 1; i >= 0; i-- {
+		if it := w.entries[i].item; it.URL == u && rangeEq(it.Range, r) {
+			return w.entries[i]
+		}
+	}
+	return nil
+}
+
 func (w *window) byLocal(n int64) *entry {
 	if len(w.entries) == 0 {
 		return nil
