@@ -4,20 +4,32 @@ BIN := bin/p2phls
 # ("context deadline exceeded" with no failing input, golang/go#75804, fixed in Go 1.27)
 FUZZTIME ?= 100000x
 
-.PHONY: build demo test fuzz bench-tracker clean
+.PHONY: build web demo test fuzz bench-tracker clean
 
-build:
+build: web
 	$(GO) build -o $(BIN) ./cmd/p2phls
+
+## web: the browser side embedded in the binary (web/dist): the wasm peer,
+## Go's wasm_exec.js, hls.js from npm, each also gzip- and brotli-compressed.
+web: node_modules
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/dist/p2phls.wasm ./web/wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" web/dist/wasm_exec.js
+	cp node_modules/hls.js/dist/hls.min.js web/dist/hls.min.js
+	$(GO) run ./web/compress web/dist/p2phls.wasm web/dist/wasm_exec.js web/dist/hls.min.js
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch node_modules
 
 ## demo: the main job on embedded defaults, all on loopback.
 demo: build
 	$(BIN) demo
 
 ## test: every test (unit, Redis, end to end), vet, and a short fuzz run.
-test:
+test: web
 	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) build ./engine ./peer   # the engine and the whole viewer build for the browser (#6)
+	GOOS=js GOARCH=wasm $(GO) vet ./engine ./peer ./transport ./web/wasm   # the browser build
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /sim$$)
 	$(GO) test -count=1 -timeout 20m ./sim   # single-threaded: no race detector, 10x faster
 	$(MAKE) fuzz
@@ -31,4 +43,5 @@ bench-tracker: build
 	$(BIN) bench tracker --json
 
 clean:
-	rm -rf bin
+	rm -rf bin node_modules
+	find web/dist -type f ! -name README.md -delete

@@ -22,6 +22,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	originAddr := fs.String("origin", "127.0.0.1:8081", "origin address")
 	trackerAddr := fs.String("tracker", "127.0.0.1:7070", "tracker address")
+	webAddr := fs.String("web", "127.0.0.1:8080", "address of the web page (player with the browser peer, swarm overview)")
 	viewers := fs.Int("viewers", 3, "native viewers (p2phls peer) started in the demo")
 	viewerAddr := fs.String("viewer-listen", "127.0.0.1:8088", "first viewer's proxy address; the others count up from its port (port 0: any)")
 	logger := logFlag(fs)
@@ -41,15 +42,27 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		_ = tr.Close(context.Background())
 		return fmt.Errorf("origin: listen: %w", err)
 	}
+	wln, err := net.Listen("tcp", *webAddr)
+	if err != nil {
+		_ = tr.Close(context.Background())
+		_ = oln.Close()
+		return fmt.Errorf("web: listen: %w", err)
+	}
+	playlist, trackerURL := "http://"+oln.Addr().String()+"/live/index.m3u8", "ws://"+tr.Addr+"/v1/ws"
+	wcfg, err := webConfig(playlist, trackerURL, "", true)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveListener(gctx, log, "origin", oln, origin.New(origin.Config{Logger: log})) })
+	g.Go(func() error { return serveWeb(gctx, log, wln, wcfg) })
 	fmt.Fprintf(stdout, `p2phls demo on loopback (Ctrl-C to stop)
-  live playlist  http://%s/live/index.m3u8      try: ffplay http://%s/live/index.m3u8
-  tracker        ws://%s/v1/ws                  swarms: curl http://%s/v1/swarms
+  web page       http://%s/                  open it: video + live P2P panel; swarm: http://%s/swarm.html
+  live playlist  %s      try: ffplay %s
+  tracker        %s                  swarms: curl http://%s/v1/swarms
   metrics        http://%s/metrics
-`, oln.Addr(), oln.Addr(), tr.Addr, tr.Addr, tr.Addr)
-	if err := startViewers(gctx, g, log, stdout, *viewers, *viewerAddr, "http://"+oln.Addr().String()+"/live/index.m3u8",
-		"ws://"+tr.Addr+"/v1/ws"); err != nil {
+`, wln.Addr(), wln.Addr(), playlist, playlist, trackerURL, tr.Addr, tr.Addr)
+	if err := startViewers(gctx, g, log, stdout, *viewers, *viewerAddr, playlist, trackerURL); err != nil {
 		_ = tr.Close(context.Background())
 		return err
 	}

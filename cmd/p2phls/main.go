@@ -26,7 +26,8 @@ var commands = map[string]command{
 	"tracker": {"signaling, discovery and swarm stats", runTracker},
 	"origin":  {"live HLS test origin looping a clip", runOrigin},
 	"peer":    {"native viewer: P2P engine behind a local HLS proxy", runPeer},
-	"demo":    {"origin + tracker on loopback", runDemo},
+	"demo":    {"origin + tracker + native viewers + the web page, on loopback", runDemo},
+	"web":     {"the player page (browser peer, hls.js) and the swarm overview", runWeb},
 	"sim":     {"simulate a swarm against a CDN-only arm", runSim},
 	"bench":   {"benchmarks: bench tracker [--json]", runBench},
 }

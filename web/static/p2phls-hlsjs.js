@@ -1,0 +1,167 @@
+// p2phls for hls.js: segments from other viewers over WebRTC, the CDN as the
+// safety net. Load hls.js and wasm_exec.js (Go's) first, then:
+//
+//   const p2p = new P2PHls({ core: { announceTrackers: ["ws://tracker/v1/ws"] } });
+//   const hls = new Hls({ ...p2p.hlsConfig() });
+//   p2p.bindHls(hls);
+//   p2p.addEventListener("onChunkDownloaded", (bytes, source) => ...);
+//
+// Playback starts from the CDN at once; the wasm peer loads meanwhile and
+// takes over. Options and events are named as in p2p-media-loader v2 (the
+// mapping is in docs/ARCHITECTURE.md, "Browser peer").
+(function (global) {
+  "use strict";
+
+  const defaults = {
+    wasmUrl: "p2phls.wasm",
+    announceTrackers: [],
+    rtcConfig: { iceServers: [] },
+    stripes: 0, // 0: the engine's default
+    uploadCap: 0, // bytes/s, 0: 4x the stream
+    isP2PUploadDisabled: false, // consume-only (mobile)
+    isP2PDisabled: false,
+    swarmToken: "",
+    segmentTimeoutMs: 30000,
+    statsIntervalMs: 1000,
+    recordHashes: false, // keep the SHA-256 of each segment given to hls.js (tests)
+    logLevel: "warn",
+  };
+
+  class P2PHls {
+    constructor(options) {
+      this.cfg = Object.assign({}, defaults, (options && options.core) || options || {});
+      this.listeners = {};
+      this.ready = null; // Promise of the wasm API, once started
+      this.api = null;
+      this.fed = []; // {url, sha256, bytes, source} when recordHashes
+      this.totals = { p2p: 0, http: 0, uploaded: 0, peers: 0 };
+      if (!this.cfg.isP2PDisabled) this.ready = this._startWasm();
+    }
+
+    addEventListener(name, fn) { (this.listeners[name] = this.listeners[name] || []).push(fn); }
+    removeEventListener(name, fn) {
+      this.listeners[name] = (this.listeners[name] || []).filter((f) => f !== fn);
+    }
+    _emit(name, ...args) { (this.listeners[name] || []).forEach((f) => { try { f(...args); } catch (e) { console.error(e); } }); }
+
+    async _startWasm() {
+      if (typeof Go === "undefined") throw new Error("p2phls: load wasm_exec.js first");
+      const go = new Go();
+      const loaded = new Promise((resolve) => { global.onP2PHLSReady = resolve; });
+      const resp = fetch(this.cfg.wasmUrl);
+      const { instance } = await WebAssembly.instantiateStreaming(resp, go.importObject);
+      go.run(instance);
+      await loaded;
+      const api = global.p2phls;
+      const err = api.configure(JSON.stringify({
+        tracker: this.cfg.announceTrackers[0] || "",
+        iceServers: (this.cfg.rtcConfig && this.cfg.rtcConfig.iceServers) || [],
+        stripes: this.cfg.stripes, maxUpload: this.cfg.uploadCap,
+        consumeOnly: this.cfg.isP2PUploadDisabled, token: this.cfg.swarmToken, logLevel: this.cfg.logLevel,
+      }));
+      if (err) throw new Error(err);
+      this.api = api;
+      this._timer = setInterval(() => this._pollStats(), this.cfg.statsIntervalMs);
+      this._emit("onP2PReady");
+      return api;
+    }
+
+    _pollStats() {
+      let s;
+      try { s = JSON.parse(this.api.stats()); } catch (e) { return; }
+      const t = s.total, prev = this.totals;
+      const cur = { p2p: t.bytes_p2p, http: t.bytes_cdn, uploaded: t.bytes_uploaded, peers: t.peers };
+      if (cur.p2p > prev.p2p) this._emit("onChunkDownloaded", cur.p2p - prev.p2p, "p2p");
+      if (cur.http > prev.http) this._emit("onChunkDownloaded", cur.http - prev.http, "http");
+      if (cur.uploaded > prev.uploaded) this._emit("onChunkUploaded", cur.uploaded - prev.uploaded);
+      for (let i = prev.peers; i < cur.peers; i++) this._emit("onPeerConnect");
+      for (let i = cur.peers; i < prev.peers; i++) this._emit("onPeerClose");
+      this.totals = cur;
+      this.lastStats = s;
+      this._emit("onStats", s);
+    }
+
+    // hlsConfig returns the hls.js options that route playlists and
+    // fragments through the peer.
+    hlsConfig() {
+      const self = this;
+      const Base = global.Hls.DefaultConfig.loader;
+      class Loader {
+        constructor(config) {
+          this.config = config;
+          this.inner = new Base(config);
+          this.stats = this.inner.stats;
+          this.context = null;
+          this.aborted = false;
+        }
+        destroy() { this.aborted = true; this.inner.destroy(); }
+        abort() { this.aborted = true; this.inner.abort(); }
+        getResponseHeader(name) { return this.inner.getResponseHeader ? this.inner.getResponseHeader(name) : null; }
+        load(context, config, callbacks) {
+          this.context = context;
+          const cdn = () => {
+            if (this.aborted) return;
+            this.inner.load(context, config, self._wrap(context, callbacks, "http"));
+            this.stats = this.inner.stats;
+          };
+          if (!self.api) return cdn();
+          const isFrag = context.frag !== undefined && context.frag !== null;
+          const isLevel = context.type === "level" || context.type === "audioTrack";
+          if (!isFrag && !isLevel) return cdn();
+          const started = performance.now();
+          const got = isFrag
+            ? self.api.segment(context.url, context.rangeStart || 0, context.rangeEnd || 0)
+            : self.api.playlist(context.url);
+          got.then((data) => {
+            if (this.aborted) return;
+            if (data === null || data === undefined) return cdn();
+            const body = isFrag ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data;
+            const n = isFrag ? data.byteLength : data.length;
+            const now = performance.now();
+            const st = this.stats;
+            st.loading = { start: started, first: now, end: now };
+            st.loaded = n; st.total = n; st.chunkCount = 1;
+            self._wrap(context, callbacks, "p2p").onSuccess({ url: context.url, data: body }, st, context, null);
+          }, () => cdn());
+        }
+      }
+      return { loader: Loader };
+    }
+
+    // _wrap passes callbacks through, recording what reaches hls.js.
+    _wrap(context, callbacks, source) {
+      const self = this;
+      return Object.assign({}, callbacks, {
+        onSuccess(response, stats, ctx, details) {
+          if (context.frag && response.data instanceof ArrayBuffer) {
+            self._emit("onSegmentLoaded", { url: context.url, bytesLength: response.data.byteLength, downloadSource: source });
+            if (self.cfg.recordHashes && global.crypto && crypto.subtle) {
+              const copy = response.data.slice(0);
+              crypto.subtle.digest("SHA-256", copy).then((h) => {
+                const hex = Array.from(new Uint8Array(h), (b) => b.toString(16).padStart(2, "0")).join("");
+                self.fed.push({ url: context.url, sha256: hex, bytes: copy.byteLength, source });
+              });
+            }
+          }
+          callbacks.onSuccess(response, stats, ctx, details);
+        },
+      });
+    }
+
+    // bindHls remembers the player (for destroy) and reports its stalls.
+    bindHls(hls) {
+      this.hls = hls;
+      this.stalls = 0;
+      hls.on(global.Hls.Events.ERROR, (_, d) => {
+        if (d.details === global.Hls.ErrorDetails.BUFFER_STALLED_ERROR) { this.stalls++; this._emit("onStall", d); }
+      });
+    }
+
+    destroy() {
+      if (this._timer) clearInterval(this._timer);
+      if (this.api) this.api.stop();
+    }
+  }
+
+  global.P2PHls = P2PHls;
+})(typeof window !== "undefined" ? window : globalThis);

@@ -1,0 +1,119 @@
+// Package web serves the browser side: the demo page with its live panel,
+// the swarm overview page, the hls.js integration (p2phls-hlsjs.js) and the
+// browser peer (p2phls.wasm, built from web/wasm by `make web`), compressed
+// when the browser accepts it.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed static
+var static embed.FS
+
+//go:embed all:dist
+var dist embed.FS
+
+// ErrNotBuilt: the binary was built without `make web` (no p2phls.wasm).
+var ErrNotBuilt = errors.New("web: the browser peer is not built into this binary: run `make web` then `make build`")
+
+// ICEServer is a STUN/TURN server for the browser, as RTCPeerConnection takes it.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Config is what the pages are told in /config.json.
+type Config struct {
+	Playlist    string      `json:"playlist"`    // what the player plays (master or media)
+	Tracker     string      `json:"tracker"`     // ws://host/v1/ws
+	TrackerHTTP string      `json:"trackerHTTP"` // http://host, for the swarm overview
+	Swarm       string      `json:"swarm"`       // the swarm the overview shows
+	ICEServers  []ICEServer `json:"iceServers,omitempty"`
+	Loopback    bool        `json:"loopback"` // ask for a media device so Chromium offers loopback candidates
+	CDNOnly     bool        `json:"cdnOnly"`
+}
+
+// Built says whether the browser peer is in this binary.
+func Built() bool {
+	_, err := fs.Stat(dist, "dist/p2phls.wasm")
+	return err == nil
+}
+
+// Handler serves the pages and assets.
+func Handler(cfg Config) http.Handler {
+	conf, _ := json.Marshal(cfg)
+	started := time.Now()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(conf)
+	})
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("GET /{file...}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("file")
+		if name == "" {
+			name = "index.html"
+		}
+		if !serve(w, r, name, started) {
+			if name == "p2phls.wasm" {
+				http.Error(w, ErrNotBuilt.Error(), http.StatusNotFound)
+				return
+			}
+			http.NotFound(w, r)
+		}
+	})
+	return mux
+}
+
+// serve writes file name from static/ or dist/, choosing a precompressed
+// copy the client accepts (br, then gzip).
+func serve(w http.ResponseWriter, r *http.Request, name string, mod time.Time) bool {
+	if strings.Contains(name, "..") || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
+		return false
+	}
+	b, err := fs.ReadFile(static, path.Join("static", name))
+	enc := ""
+	if err != nil {
+		b, enc, err = compressed(r, name)
+	}
+	if err != nil {
+		return false
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Vary", "Accept-Encoding")
+	if enc != "" {
+		w.Header().Set("Content-Encoding", enc)
+	}
+	http.ServeContent(w, r, name, mod, bytes.NewReader(b))
+	return true
+}
+
+func compressed(r *http.Request, name string) ([]byte, string, error) {
+	accept := r.Header.Get("Accept-Encoding")
+	for _, c := range []struct{ enc, ext string }{{"br", ".br"}, {"gzip", ".gz"}} {
+		if !strings.Contains(accept, c.enc) {
+			continue
+		}
+		if b, err := fs.ReadFile(dist, path.Join("dist", name+c.ext)); err == nil {
+			return b, c.enc, nil
+		}
+	}
+	b, err := fs.ReadFile(dist, path.Join("dist", name))
+	return b, "", err
+}
