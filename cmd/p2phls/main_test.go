@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +31,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binPath = filepath.Join(dir, "p2phls")
+	if p := os.Getenv("P2PHLS_TEST_BIN"); p != "" { // a test re-run in a network namespace: built already
+		binPath = p
+		os.Exit(m.Run())
+	}
+	os.Setenv("P2PHLS_TEST_BIN", binPath)
 	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
 		panic(fmt.Sprintf("build: %v\n%s", err, out))
 	}
@@ -132,7 +138,8 @@ func TestEnvOverridesFlags(t *testing.T) {
 
 // The demo starts the origin and the tracker and says where they are.
 func TestDemoStartsOriginAndTracker(t *testing.T) {
-	cmd := exec.Command(binPath, "demo", "--origin", "127.0.0.1:0", "--tracker", "127.0.0.1:0", "--viewer-listen", "127.0.0.1:0", "--viewers", "2")
+	cmd := exec.Command(binPath, "demo", "--origin", "127.0.0.1:0", "--tracker", "127.0.0.1:0", "--web", "127.0.0.1:0",
+		"--viewer-listen", "127.0.0.1:0", "--viewers", "2")
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -140,8 +147,8 @@ func TestDemoStartsOriginAndTracker(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	urls := map[string]string{}
 	sc := bufio.NewScanner(out)
-	for len(urls) < 4 && sc.Scan() {
-		f := regexp.MustCompile(`^\s+(live playlist|tracker|viewer \d)\s+(\S+)`).FindStringSubmatch(sc.Text())
+	for len(urls) < 5 && sc.Scan() {
+		f := regexp.MustCompile(`^\s+(web page|live playlist|tracker|viewer \d)\s+(\S+)`).FindStringSubmatch(sc.Text())
 		if f != nil {
 			urls[f[1]] = f[2]
 		}
@@ -154,6 +161,16 @@ func TestDemoStartsOriginAndTracker(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !regexp.MustCompile(`#EXTINF:2.000,\nseg5.ts`).Match(b) {
 		t.Fatalf("playlist: %d %s", resp.StatusCode, b)
+	}
+	// the page is told the stream, the tracker and the swarm
+	resp, err = http.Get(urls["web page"] + "config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"playlist":"`+urls["live playlist"]+`"`) || !strings.Contains(string(b), `"swarm":"live~index.m3u8-ab8abe107fb6"`) {
+		t.Fatalf("config.json: %s", b)
 	}
 	trackerHTTP := regexp.MustCompile(`^ws://(.*)/v1/ws$`).FindStringSubmatch(urls["tracker"])
 	if trackerHTTP == nil {

@@ -25,6 +25,11 @@ func InNetns(t *testing.T) bool {
 		return true
 	}
 	unshare := Require(t, "unshare")
+	if out, err := exec.Command(unshare, "-rn", "true").CombinedOutput(); err != nil {
+		// a container that forbids namespaces: the servers still bind 127.0.0.1 only
+		t.Logf("no network namespace here (%v: %s): running on the host's loopback", err, out)
+		return true
+	}
 	args := []string{"-rn", os.Args[0], "-test.run", "^" + t.Name() + "$", "-test.v", "-test.count=1"}
 	cmd := exec.Command(unshare, args...)
 	cmd.Env = append(os.Environ(), netnsEnv+"=1")

@@ -45,7 +45,7 @@ try {
     const r = await p.evaluate(() => {
       const d = window.p2phlsDemo;
       return { currentTime: document.getElementById("video").currentTime, errors: d.errors, waiting: d.waiting,
-        stalls: d.p2p.stalls, wasm: !!d.p2p.api, stats: d.p2p.lastStats ? d.p2p.lastStats.total : null, fed: d.p2p.fed };
+        stalls: d.p2p.stalls, chartP2P: d.chartP2P, wasm: !!d.p2p.api, stats: d.p2p.lastStats ? d.p2p.lastStats.total : null, fed: d.p2p.fed };
     });
     r.startTime = first[i];
     out.push(r);

@@ -3,7 +3,7 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const cfg = await (await fetch("config.json")).json();
-  const demo = { errors: [], waiting: 0, playing: false };
+  const demo = { errors: [], waiting: 0, playing: false, chartP2P: 0 };
   window.p2phlsDemo = demo;
   const log = (msg) => {
     const li = document.createElement("li");
@@ -47,7 +47,10 @@
     $("offload").textContent = (100 * t.offload).toFixed(1) + " %";
     $("stalls").textContent = demo.waiting;
     if (hls.latency) $("latency").textContent = hls.latency.toFixed(1) + " s";
-    if (prev) chart.push(t.bytes_p2p - prev.bytes_p2p, t.bytes_cdn - prev.bytes_cdn, t.offload);
+    if (prev) {
+      chart.push(t.bytes_p2p - prev.bytes_p2p, t.bytes_cdn - prev.bytes_cdn, t.offload);
+      demo.chartP2P += t.bytes_p2p - prev.bytes_p2p;
+    }
     prev = t;
   });
   if (cfg.trackerHTTP && cfg.swarm) {

@@ -1,0 +1,115 @@
+// Package browsertest drives the web page in headless Chromium for tests:
+// web/e2e/viewers.mjs (playwright-core, Debian's chromium) opens it in a few
+// pages and reports what each saw.
+package browsertest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/p2phls/p2phls/internal/testbin"
+	"github.com/p2phls/p2phls/web"
+)
+
+// Page is what web/e2e/viewers.mjs reports for one page.
+type Page struct {
+	StartTime   float64  `json:"startTime"`
+	CurrentTime float64  `json:"currentTime"`
+	Errors      []string `json:"errors"`
+	Waiting     int      `json:"waiting"`
+	Stalls      int      `json:"stalls"`
+	Wasm        bool     `json:"wasm"`
+	ChartP2P    int64    `json:"chartP2P"` // P2P bytes drawn in the page's chart
+	Stats       *struct {
+		BytesCDN      int64 `json:"bytes_cdn"`
+		BytesP2P      int64 `json:"bytes_p2p"`
+		BytesUploaded int64 `json:"bytes_uploaded"`
+		Peers         int   `json:"peers"`
+	} `json:"stats"`
+	Fed []struct {
+		URL    string `json:"url"`
+		SHA256 string `json:"sha256"`
+		Source string `json:"source"`
+	} `json:"fed"`
+}
+
+// Require ends the test (skip locally,
+// fail under CI=true) when the browser side cannot run.
+func Require(t *testing.T) {
+	t.Helper()
+	testbin.Require(t, "chromium")
+	testbin.Require(t, "node")
+	_, err := os.Stat(filepath.Join(root(), "node_modules/playwright-core"))
+	if err != nil || !web.Built() {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("browser side not built (run `make web`): playwright-core %v, wasm built %v", err, web.Built())
+		}
+		t.Skip("browser side not built: run `make web`")
+	}
+}
+
+// CheckFed: every segment hls.js got is byte-identical to the origin's, in
+// order, none skipped.
+func CheckFed(t *testing.T, name string, p Page, hashes map[string]int64, least int) {
+	t.Helper()
+	if len(p.Fed) < least {
+		t.Fatalf("%s: only %d segments fed to hls.js", name, len(p.Fed))
+	}
+	prev := int64(-1)
+	for i, f := range p.Fed {
+		n, ok := hashes[f.SHA256]
+		if !ok {
+			t.Fatalf("%s: segment %d (%s, via %s) is not byte-identical to any origin segment", name, i, f.URL, f.Source)
+		}
+		if prev >= 0 && n != prev+1 {
+			t.Fatalf("%s: origin segment %d after %d", name, n, prev)
+		}
+		prev = n
+	}
+}
+
+// Run drives the page in headless Chromium (web/e2e/viewers.mjs).
+func Run(t *testing.T, url string, pages int, d time.Duration, shot string) []Page {
+	t.Helper()
+	dir := os.Getenv("P2PHLS_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(root(), "test-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shotPath, _ := filepath.Abs(filepath.Join(dir, shot))
+	cmd := exec.Command("node", filepath.Join(root(), "web/e2e/viewers.mjs"), "--url", url, "--pages", fmt.Sprint(pages),
+		"--seconds", fmt.Sprint(int(d.Seconds())), "--screenshot", shotPath)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("browser run: %v\n%s", err, stderr.Bytes())
+	}
+	var r struct {
+		Pages []Page   `json:"pages"`
+		Logs  []string `json:"logs"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("browser run output: %v\n%s", err, out)
+	}
+	for _, l := range r.Logs {
+		t.Log(l)
+	}
+	t.Logf("screenshot: %s", shotPath)
+	return r.Pages
+}
+
+// root is the repository's directory.
+func root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "../..")
+}
