@@ -27,7 +27,7 @@ type SourceConfig struct {
 	// round robin order with failover (the seed's source_servers), e.g.
 	// "http://cdn1:8080". Empty: URLs are fetched as they are.
 	Servers []string
-	Client  *http.Client
+	Client  Doer // default: an http.Client (in the browser: fetch)
 	// Attempt bounds one request to one server, headers and body: past it the
 	// server counts as slow and the next one is tried. Default 4s.
 	Attempt time.Duration
@@ -38,6 +38,11 @@ type SourceConfig struct {
 	// MaxBody is the largest body accepted. Default 64 MiB.
 	MaxBody int64
 	Logger  *slog.Logger
+}
+
+// Doer sends HTTP requests: an *http.Client, or the browser's fetch.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
 // SourceStats are a Source's counters.
@@ -59,7 +64,7 @@ type Source struct {
 // NewSource returns a Source.
 func NewSource(cfg SourceConfig) *Source {
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{}
+		cfg.Client = defaultDoer()
 	}
 	if cfg.Attempt <= 0 {
 		cfg.Attempt = 4 * time.Second

@@ -43,24 +43,16 @@ func TestBrowsersAndNativePeersShareOneSwarm(t *testing.T) {
 		s := sha256.Sum256(o.Segment(n))
 		hashes[hex.EncodeToString(s[:])] = n
 	}
-	natives := make([]*proxy.Server, 3)
+	// one native first (the swarm's first peer roots its stripes from the
+	// CDN), the browsers, then two natives 10 s later, who find the browsers
+	// there: each browser must receive from peers and upload to peers
 	played := make(chan player.Result, 3)
-	for i := range natives {
-		srv, err := proxy.New(ctx, proxy.Config{Playlist: playlist, Node: peer.Config{Tracker: wsURL, Loopback: true}})
-		if err != nil {
-			t.Fatal(err)
+	go func() { played <- nativeViewer(ctx, playlist, wsURL) }()
+	time.AfterFunc(10*time.Second, func() {
+		for range 2 {
+			go func() { played <- nativeViewer(ctx, playlist, wsURL) }()
 		}
-		defer srv.Close()
-		hs := httptest.NewServer(srv.Handler())
-		defer hs.Close()
-		natives[i] = srv
-		go func() {
-			pctx, pcancel := context.WithTimeout(ctx, 75*time.Second)
-			defer pcancel()
-			r, _ := player.Play(pctx, player.Config{URL: hs.URL + "/live.m3u8"})
-			played <- r
-		}()
-	}
+	})
 	swarm, _ := hls.SwarmID(playlist)
 	page := httptest.NewServer(web.Handler(web.Config{Playlist: playlist, Tracker: wsURL, TrackerHTTP: "http://" + tr.Addr,
 		Swarm: swarm, Loopback: true}))
@@ -86,9 +78,23 @@ func TestBrowsersAndNativePeersShareOneSwarm(t *testing.T) {
 			name, len(p.Fed), p.Stats.BytesP2P, p.Stats.BytesCDN, p.Stats.BytesUploaded, p.Stats.Peers)
 	}
 	cancel()
-	for range natives {
-		if r := <-played; r.Stalls != 0 {
-			t.Errorf("a native viewer stalled %d times", r.Stalls)
+	for range 3 {
+		r := <-played
+		if r.Stalls != 0 || len(r.Segments) < 10 {
+			t.Errorf("a native viewer stalled %d times, played %d segments", r.Stalls, len(r.Segments))
 		}
 	}
+}
+
+// nativeViewer is a native peer (its proxy) read by a model player until ctx ends.
+func nativeViewer(ctx context.Context, playlist, wsURL string) player.Result {
+	srv, err := proxy.New(ctx, proxy.Config{Playlist: playlist, Node: peer.Config{Tracker: wsURL, Loopback: true}})
+	if err != nil {
+		return player.Result{}
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	r, _ := player.Play(ctx, player.Config{URL: hs.URL + "/live.m3u8"})
+	return r
 }

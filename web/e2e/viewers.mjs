@@ -28,6 +28,7 @@ try {
     const ctx = await browser.newContext({ permissions: ["microphone"] });
     const page = await ctx.newPage();
     page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") logs.push(`page ${i}: ${m.text()}`); });
+    page.on("response", (r) => { if (r.status() >= 400) logs.push(`page ${i}: ${r.status()} ${r.url()}`); });
     page.on("pageerror", (e) => logs.push(`page ${i}: uncaught ${e.message}`));
     await page.goto(o.url);
     pages.push(page);

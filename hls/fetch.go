@@ -1,0 +1,7 @@
+//go:build !js
+
+package hls
+
+import "net/http"
+
+func defaultDoer() Doer { return &http.Client{} }
