@@ -46,7 +46,7 @@ type Config struct {
 	Neighbours  int           // links this peer opens, default 12
 	MaxLinks    int           // links accepted in all, default 30
 	GiveUp      time.Duration // a segment not ready this long after its deadline is skipped; default 10s
-	HTTPClient  hls.Doer // default: hls.Source's
+	HTTPClient  hls.Doer      // default: hls.Source's
 	Logger      *slog.Logger
 }
 
