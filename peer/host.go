@@ -71,9 +71,11 @@ type enginePlayer Node
 
 func (p *enginePlayer) Ready(seg engine.SegmentInfo, data [][]byte) { (*Node)(p).ready(seg, data) }
 
-// Playlist returns the player's media playlist once at least one segment is
-// ready, waiting for it until ctx ends.
+// Playlist returns the player's media playlist. The first one waits for the
+// whole start buffer (window.started): a second for peers to bring it, then
+// from the CDN at once; until ctx ends.
 func (n *Node) Playlist(ctx context.Context) ([]byte, error) {
+	asked := time.Now()
 	for {
 		n.mu.Lock()
 		ch := n.changed
@@ -82,11 +84,34 @@ func (n *Node) Playlist(ctx context.Context) ([]byte, error) {
 			n.mu.Unlock()
 			return b, nil
 		}
+		if time.Since(asked) >= startWait {
+			n.needStart()
+		}
 		n.mu.Unlock()
+		t := time.NewTimer(startWait / 4)
 		select {
 		case <-ch:
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return nil, ctx.Err()
+		}
+		t.Stop()
+	}
+}
+
+// startWait is how long a player's first playlist waits for peers to bring
+// the start segments before the CDN is asked for them at once.
+const startWait = time.Second
+
+// needStart pulls the start segments forward: a player is waiting for its
+// first playlist, which lists them all (window.started). Under n.mu.
+func (n *Node) needStart() {
+	for _, e := range n.win.entries {
+		if e.initial && !e.ready && !e.gone && !e.asked {
+			e.asked = true
+			id := e.item.ID
+			n.r.post(func() { n.eng.Need(id, n.clk.Now()) })
 		}
 	}
 }

@@ -26,6 +26,7 @@ type entry struct {
 	appear  time.Time
 	ready   bool
 	initial bool // came with the first playlist
+	asked   bool // the CDN completion was pulled forward for a waiting player
 	gone    bool // given up on (the CDN failed it past its deadline)
 	data    []byte
 	init    int // index into window.inits of its EXT-X-MAP, -1 for none

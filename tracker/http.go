@@ -222,9 +222,11 @@ func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(hardReadLimit)
 	sink := newWSSink(c, h.t.cfg.Heartbeat)
-	sess := h.t.Connect(sink, r.RemoteAddr)
-	h.t.wg.Add(1)
-	go func() { defer h.t.wg.Done(); sink.writeLoop() }()
+	sess := h.t.Connect(sink, r.RemoteAddr, sink.writeLoop)
+	if sess == nil {
+		_ = c.Close(websocket.StatusGoingAway, "tracker shutting down")
+		return
+	}
 	readLoop(h.ctx, c, sess)
 	sink.Close(int(websocket.StatusNormalClosure), "")
 	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -56,6 +56,7 @@ type Tracker struct {
 	all   map[*Session]struct{}
 	stop  func()
 	wg    sync.WaitGroup // connection writers, flushed on Shutdown
+	down  bool           // Shutdown began: no new connection (guarded by mu)
 	done  chan struct{}
 	quit  chan struct{}
 }
@@ -194,10 +195,21 @@ func (t *Tracker) route(ctx context.Context, swarm, id string, msg []byte) error
 }
 
 // Connect registers a new client connection.
-func (t *Tracker) Connect(sink Sink, remote string) *Session {
+//
+// writer, when not nil, is the connection's writer loop: it runs on a
+// goroutine Shutdown waits for. Connect returns nil once Shutdown has begun.
+func (t *Tracker) Connect(sink Sink, remote string, writer func()) *Session {
 	s := &Session{t: t, sink: sink, remote: remote, lim: rate.NewLimiter(t.cfg.MsgRate, t.cfg.MsgBurst)}
 	t.mu.Lock()
+	if t.down {
+		t.mu.Unlock()
+		return nil
+	}
 	t.all[s] = struct{}{}
+	if writer != nil {
+		t.wg.Add(1) // under mu: never concurrent with Shutdown's Wait
+		go func() { defer t.wg.Done(); writer() }()
+	}
 	t.mu.Unlock()
 	t.m.connections.Inc()
 	return s
@@ -207,6 +219,7 @@ func (t *Tracker) Connect(sink Sink, remote string) *Session {
 // their entries, then stops the node.
 func (t *Tracker) Shutdown(ctx context.Context) {
 	t.mu.Lock()
+	t.down = true
 	sessions := make([]*Session, 0, len(t.all))
 	for s := range t.all {
 		sessions = append(sessions, s)
