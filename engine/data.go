@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // onPiece takes stripe data from a neighbour (pushed or requested).
 func (e *Engine) onPiece(n *neighbour, m *Message) error {
@@ -24,6 +27,9 @@ func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
 		e.stats.BytesP2P += int64(len(b))
 	}
 	st := &s.stripes[k]
+	if n == nil && st.got > st.ok { // the CDN replaces bytes not checked yet
+		e.truncate(s, k)
+	}
 	if off > st.got || s.ready {
 		e.stats.BytesWasted += int64(len(b)) // out of order or late: the deadline fetch covers it
 		return
@@ -38,7 +44,15 @@ func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
 	st.pieces = append(st.pieces, fresh)
 	from := st.got
 	st.got += int64(len(fresh))
-	e.forward(s, k, from, fresh)
+	if e.integrity && n != nil {
+		if !slices.Contains(st.from, n.id) {
+			st.from = append(st.from, n.id)
+		}
+		e.verify(s, k)
+	} else {
+		st.ok = st.got
+		e.forward(s, k, from, fresh)
+	}
 	if s.complete(k) {
 		if n != nil && e.up[k].peer == n.id {
 			e.up[k].late = 0 // the upstream delivered in time
@@ -73,8 +87,12 @@ func (e *Engine) catchUp(id PeerID, k int) {
 			continue
 		}
 		var off int64
-		for _, p := range s.stripes[k].pieces {
-			for q := p; len(q) > 0; {
+		st := &s.stripes[k]
+		for _, p := range st.pieces {
+			if off >= st.ok {
+				break
+			}
+			for q := p[:min(int64(len(p)), st.ok-off)]; len(q) > 0; {
 				c := min(len(q), e.cfg.PieceSize)
 				e.send(id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: q[:c]})
 				q, off = q[c:], off+int64(c)
@@ -122,7 +140,7 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 		return
 	}
 	k := int(m.Stripe)
-	end := min(int64(m.Offset)+int64(m.Length), s.stripes[k].got)
+	end := min(int64(m.Offset)+int64(m.Length), s.stripes[k].ok)
 	var pos int64
 	for _, p := range s.stripes[k].pieces {
 		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)

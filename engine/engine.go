@@ -126,19 +126,21 @@ type Stats struct {
 	Segments      int64 `json:"segments"`
 	Late          int64 `json:"late_stripes"` // stripes completed from the CDN at the deadline
 	Dropped       int64 `json:"peers_dropped"`
+	BadBlocks     int64 `json:"bad_blocks"` // blocks from peers that did not match their digest
 	Children      int   `json:"children"`
 	Roots         int   `json:"root_stripes"`
 }
 
 // Engine is one peer.
 type Engine struct {
-	cfg  Config
-	clk  Clock
-	tr   Transport
-	src  Source
-	pl   Player
-	self uint32
-	rng  *rand.Rand
+	cfg       Config
+	integrity bool // use peers' bytes only once checked (SetIntegrity)
+	clk       Clock
+	tr        Transport
+	src       Source
+	pl        Player
+	self      uint32
+	rng       *rand.Rand
 
 	nbrs      map[PeerID]*neighbour
 	nbrIDs    peerSet      // neighbour ids, sorted: iteration order is fixed

@@ -39,16 +39,27 @@ type tpeer struct {
 	eng    *Engine
 	r      *reactor
 	links  map[PeerID]*tpeer
-	frozen bool // sends nothing (a hung upstream)
-	got    map[string][]byte
-	o      *origin
-	inbox  []Message // for a hand-driven peer (no engine)
+	frozen bool           // sends nothing (a hung upstream)
+	poison bool           // corrupts every piece it sends
+	blamed map[PeerID]int // peers this one reported (Reporter), and how often
+
+	got   map[string][]byte
+	o     *origin
+	inbox []Message // for a hand-driven peer (no engine)
 }
 
 func (p *tpeer) Send(to PeerID, m *Message) bool {
 	q := p.links[to]
 	if q == nil || p.frozen {
 		return false
+	}
+	if p.poison && m.Type == TPiece {
+		bad := *m
+		bad.Data = append([]byte(nil), m.Data...)
+		for i := range bad.Data {
+			bad.Data[i] ^= 0x5a
+		}
+		m = &bad
 	}
 	b := m.Encode(nil) // through the real wire format
 	time.AfterFunc(5*time.Millisecond, func() {
@@ -89,6 +100,20 @@ func (p *tpeer) Fetch(seg SegmentInfo, r Range, done func([]byte, int64, error))
 			done(b, int64(len(data)), nil)
 		})
 	})
+}
+
+// Misbehaved is the host's side of Reporter: record, and drop the link.
+func (p *tpeer) Misbehaved(id PeerID, _ error) {
+	if p.blamed == nil {
+		p.blamed = map[PeerID]int{}
+	}
+	p.blamed[id]++
+	if q := p.links[id]; q != nil {
+		delete(p.links, id)
+		delete(q.links, p.id)
+		p.eng.RemoveNeighbour(id)
+		q.eng.RemoveNeighbour(p.id)
+	}
 }
 
 func (p *tpeer) Ready(seg SegmentInfo, data [][]byte) {

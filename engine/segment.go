@@ -14,15 +14,18 @@ type segment struct {
 	size     int64 // -1 until known
 	stripes  []stripe
 	ready    bool
-	stop     func() // deadline timer
-	repair   func() // pull-repair timer
-	fetching bool   // a whole-segment CDN fetch is under way
+	stop     func()     // deadline timer
+	repair   func()     // pull-repair timer
+	fetching bool       // a whole-segment CDN fetch is under way
+	sums     [][32]byte // block digests (integrity), nil until published
 }
 
 type stripe struct {
 	pieces [][]byte
-	got    int64 // contiguous bytes held from the stripe's start
-	cdn    bool  // a CDN completion is under way
+	got    int64    // contiguous bytes held from the stripe's start
+	ok     int64    // of which usable: checked against the digests, or trusted (all of got without integrity)
+	from   []PeerID // who sent the bytes past ok
+	cdn    bool     // a CDN completion is under way
 }
 
 // stripeBounds is stripe k's byte range in a segment of size bytes.
@@ -35,7 +38,7 @@ func (s *segment) stripeLen(k int) int64 {
 	return b - a
 }
 
-func (s *segment) complete(k int) bool { return s.size >= 0 && s.stripes[k].got >= s.stripeLen(k) }
+func (s *segment) complete(k int) bool { return s.size >= 0 && s.stripes[k].ok >= s.stripeLen(k) }
 
 func (e *Engine) seg(id string) *segment {
 	if s := e.segs[id]; s != nil {
@@ -175,7 +178,7 @@ func (e *Engine) fetchStripe(s *segment, k int, why cdnWhy) {
 		return
 	}
 	a, z := stripeBounds(s.size, k, e.cfg.Stripes)
-	from := st.got
+	from := st.ok // bytes not checked yet are fetched again
 	st.cdn = true
 	e.fetch(s, Range{a + from, z - a - from}, why, func(b []byte, total int64) {
 		st.cdn = false
