@@ -26,6 +26,10 @@ type SwarmConfig struct {
 	Kill     int           // peers SIGKILLed at half time
 	Stop     int           // peers stopped with SIGTERM at three quarters
 	Stagger  time.Duration // between peer starts, default 200ms
+	// Integrity runs the tracker's integrity service on the origin: peers check every piece.
+	Integrity bool
+	// Poisoners: the first N peers corrupt every piece they send (peer --test-corrupt).
+	Poisoners int
 	// During runs once the players have started, with each peer's /live.m3u8 URL.
 	During func(ctx context.Context, urls []string)
 }
@@ -102,7 +106,11 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 	if cfg.CDNOnly {
 		args = append(args, "--cdn-only")
 	} else {
-		tr, err := StartListener(cfg.Bin, "tracker", "--listen", "127.0.0.1:0", "--heartbeat", "2s")
+		targs := []string{"tracker", "--listen", "127.0.0.1:0", "--heartbeat", "2s"}
+		if cfg.Integrity {
+			targs = append(targs, "--integrity", "http://"+org.Addr)
+		}
+		tr, err := StartListener(cfg.Bin, targs...)
 		if err != nil {
 			return SwarmResult{}, err
 		}
@@ -116,7 +124,11 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 		}
 	}()
 	for i := range procs {
-		if procs[i], err = StartListener(cfg.Bin, args...); err != nil {
+		a := args
+		if i < cfg.Poisoners {
+			a = append(slices.Clone(args), "--test-corrupt")
+		}
+		if procs[i], err = StartListener(cfg.Bin, a...); err != nil {
 			return SwarmResult{}, err
 		}
 		time.Sleep(cfg.Stagger)

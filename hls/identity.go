@@ -38,11 +38,18 @@ func SwarmID(playlistURL string) (string, error) {
 // Follower), the media sequence and the URI path without host or query.
 // Viewers that see the same segment compute the same id.
 func SegmentID(epoch int, s Segment) string {
+	return fmt.Sprintf("%d/%s", epoch, ContentKey(s))
+}
+
+// ContentKey names a segment's content without the epoch: "{seq}/{path}"
+// plus "@start+len" for a byte range. The tracker's integrity service and
+// the peers, who count epochs each from their own start, meet on it.
+func ContentKey(s Segment) string {
 	p := s.URL
 	if u, err := url.Parse(s.URL); err == nil {
 		p = u.Path
 	}
-	id := fmt.Sprintf("%d/%d/%s", epoch, s.Seq, path.Clean("/"+p))
+	id := fmt.Sprintf("%d/%s", s.Seq, path.Clean("/"+p))
 	if s.Range != nil {
 		id += fmt.Sprintf("@%d+%d", s.Range.Start, s.Range.Length)
 	}

@@ -16,6 +16,14 @@ func (t *engineTransport) Send(to engine.PeerID, m *engine.Message) bool {
 	if n.net == nil {
 		return false
 	}
+	if n.cfg.TestCorrupt && m.Type == engine.TPiece {
+		bad := *m
+		bad.Data = make([]byte, len(m.Data))
+		for i, c := range m.Data {
+			bad.Data[i] = ^c
+		}
+		m = &bad
+	}
 	n.sendBuf = m.Encode(n.sendBuf[:0]) // the engine calls from the reactor only; the link copies
 	return n.net.Send(string(to), n.sendBuf)
 }

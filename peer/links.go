@@ -12,7 +12,8 @@ import (
 // startP2P builds the tracker client and the WebRTC network.
 func (n *Node) startP2P() error {
 	n.tc = client.New(client.Config{URL: n.cfg.Tracker, Swarm: n.cfg.Swarm, Token: n.cfg.Token,
-		UploadCap: n.cfg.MaxUpload, Logger: n.log,
+		UploadCap: n.cfg.MaxUpload, Logger: n.log, Playlist: n.cfg.Playlist,
+		Integrity: n.integrity, Digests: n.digests,
 		Joined:  n.joined,
 		Peers:   n.connectSome,
 		Signal:  n.signal,
@@ -83,7 +84,7 @@ func (n *Node) linkMessage(id string, b []byte) {
 const banTime = 10 * time.Minute
 
 func (n *Node) dropPeer(id string, err error) {
-	n.log.Warn("peer dropped and banned: broke the wire protocol", "peer", id, "err", err, "for", banTime)
+	n.log.Warn("peer dropped and banned: broke the rules", "peer", id, "err", err, "for", banTime)
 	n.mu.Lock()
 	if n.banned == nil {
 		n.banned = map[string]time.Time{}

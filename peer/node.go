@@ -47,6 +47,9 @@ type Config struct {
 	MaxLinks    int           // links accepted in all, default 30
 	GiveUp      time.Duration // a segment not ready this long after its deadline is skipped; default 10s
 	HTTPClient  hls.Doer      // default: hls.Source's
+	// TestCorrupt makes this peer flip every byte of the media it sends to
+	// other peers: a poisoner, for tests of integrity only.
+	TestCorrupt bool
 	Logger      *slog.Logger
 }
 
@@ -101,12 +104,13 @@ type Node struct {
 	stalls    int64
 	direct    int64 // bytes fetched for the player outside the engine (init sections, old segments)
 	engSt     engine.Stats
-	playlists int                  // playlists fetched; the first one's segments start the window
-	startSeq  int64                // the first playlist's segments before this are not played
-	banned    map[string]time.Time // peers that broke the rules, until
-	sendBuf   []byte               // encoding buffer, reused: touched on the reactor only
-	raw       []byte               // the last playlist fetched, as the origin wrote it
-	media     *hls.Media           // raw, parsed
+	playlists int                       // playlists fetched; the first one's segments start the window
+	startSeq  int64                     // the first playlist's segments before this are not played
+	banned    map[string]time.Time      // peers that broke the rules, until
+	sendBuf   []byte                    // encoding buffer, reused: touched on the reactor only
+	pending   map[string]client.Digests // digests for segments not listed yet, by content key
+	raw       []byte                    // the last playlist fetched, as the origin wrote it
+	media     *hls.Media                // raw, parsed
 }
 
 // New builds a node; Run starts it.
@@ -194,9 +198,15 @@ func (n *Node) onSegment(it hls.Item) {
 		n.mu.Unlock()
 		return
 	}
+	n.mu.Lock()
+	d, ok := n.pendingDigests(it)
+	n.mu.Unlock()
 	n.r.post(func() {
 		n.eng.OnSegment(engine.SegmentInfo{ID: it.ID, URL: it.URL, Seq: it.Seq, Duration: it.Duration, Available: n.clk.Now()})
 	})
+	if ok {
+		n.applyDigests(it.ID, d)
+	}
 	time.AfterFunc(n.eng.Deadline(it.Duration)+n.cfg.GiveUp, func() { n.giveUp(e) })
 }
 

@@ -34,6 +34,7 @@ const (
 	CodeUnavailable   = "unavailable"
 	CodeUnknownSwarm  = "unknown_swarm"
 	CodeNotFound      = "not_found"
+	// CodeBanned: see guard.go.
 )
 
 // ErrProtocol is wrapped by every error a client's message causes.
@@ -65,6 +66,11 @@ type Message struct {
 	// stats
 	Stats     *peerstore.Stats `json:"stats,omitempty"`
 	UploadCap int64            `json:"upload_capacity,omitempty"`
+	// join: the media playlist the peer plays (integrity digests)
+	Playlist string `json:"playlist,omitempty"`
+	// report: a peer that sent bad data, and why
+	Peer   string `json:"peer,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 var swarmRe = regexp.MustCompile(`^[A-Za-z0-9._~:-]{1,128}$`)
@@ -93,6 +99,10 @@ func DecodeMessage(b []byte) (Message, error) {
 	case "stats":
 		if m.Stats == nil {
 			return m, protoErr(CodeBadMessage, "stats needs \"stats\"")
+		}
+	case "report":
+		if m.Peer == "" {
+			return m, protoErr(CodeBadMessage, "report needs \"peer\"")
 		}
 	case "peers", "leave", "ping":
 	case "":
@@ -123,6 +133,8 @@ type joinedMsg struct {
 	Peers    []string `json:"peers"`
 	StatsKey string   `json:"stats_key"`
 	Interval int      `json:"heartbeat_ms"`
+	// Integrity: the swarm's segments have published digests; check every piece.
+	Integrity bool `json:"integrity,omitempty"`
 }
 
 type peersMsg struct {

@@ -18,6 +18,8 @@ type Metrics struct {
 	relayed     *prometheus.CounterVec
 	errors      *prometheus.CounterVec
 	joinSeconds prometheus.Histogram
+	reports     prometheus.Counter
+	bans        prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg (none when nil).
@@ -29,9 +31,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		relayed:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "p2phls_tracker_relayed_total", Help: "Messages relayed to another peer, by type."}, []string{"type"}),
 		errors:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "p2phls_tracker_errors_total", Help: "Errors sent to clients, by code."}, []string{"code"}),
 		joinSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "p2phls_tracker_join_seconds", Help: "Time to handle a join.", Buckets: prometheus.ExponentialBuckets(0.0001, 3, 10)}),
+		reports:     prometheus.NewCounter(prometheus.CounterOpts{Name: "p2phls_tracker_bad_data_reports_total", Help: "Reports of a peer sending bad data."}),
+		bans:        prometheus.NewCounter(prometheus.CounterOpts{Name: "p2phls_tracker_bans_total", Help: "Peers banned after reports by several peers."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.peers, m.messages, m.relayed, m.errors, m.joinSeconds)
+		reg.MustRegister(m.connections, m.peers, m.messages, m.relayed, m.errors, m.joinSeconds, m.reports, m.bans)
 	}
 	return m
 }

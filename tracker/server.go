@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/p2phls/p2phls/tracker/integrity"
 	"github.com/p2phls/p2phls/tracker/peerstore"
 )
 
@@ -23,21 +24,25 @@ type ServerConfig struct {
 	Heartbeat time.Duration // default 10s
 	Node      string        // node id, random when empty
 	Origins   []string      // allowed WebSocket Origin patterns; empty: any
+	// Integrity lists the origins (scheme://host:port) whose playlists the
+	// integrity service may fetch; empty: no digests, peers check nothing.
+	Integrity []string
 	Auth      Authorizer
 	Logger    *slog.Logger
 }
 
 // Server is a tracker node on a listening socket.
 type Server struct {
-	Tracker *Tracker
-	Addr    string // the address actually bound
-	store   peerstore.Store
-	srv     *http.Server
-	ln      net.Listener
-	cancel  context.CancelFunc
-	errc    chan error
-	once    sync.Once
-	err     error
+	Tracker   *Tracker
+	Addr      string // the address actually bound
+	store     peerstore.Store
+	srv       *http.Server
+	ln        net.Listener
+	cancel    context.CancelFunc
+	integrity *integrity.Service
+	errc      chan error
+	once      sync.Once
+	err       error
 }
 
 // Start binds the listener and serves in the background until Close.
@@ -53,8 +58,16 @@ func Start(cfg ServerConfig) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		NewSwarmCollector(store, 100))
 	ctx, cancel := context.WithCancel(context.Background())
-	t, err := New(ctx, Config{Store: store, Bus: bus, Node: cfg.Node, Heartbeat: cfg.Heartbeat, Auth: cfg.Auth,
-		Logger: cfg.Logger, Metrics: NewMetrics(reg)})
+	var t *Tracker
+	var svc *integrity.Service
+	tcfg := Config{Store: store, Bus: bus, Node: cfg.Node, Heartbeat: cfg.Heartbeat, Auth: cfg.Auth,
+		Logger: cfg.Logger, Metrics: NewMetrics(reg)}
+	if len(cfg.Integrity) > 0 {
+		svc = integrity.New(integrity.Config{Allow: cfg.Integrity, Logger: cfg.Logger.With("part", "integrity"),
+			Publish: func(swarm string, msg []byte) { t.Publish(swarm, msg) }})
+		tcfg.Integrity = svc
+	}
+	t, err = New(ctx, tcfg)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -65,7 +78,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 		t.Shutdown(context.Background())
 		return nil, fmt.Errorf("tracker: listen: %w", err)
 	}
-	s := &Server{Tracker: t, Addr: ln.Addr().String(), store: store, ln: ln, cancel: cancel, errc: make(chan error, 1),
+	s := &Server{Tracker: t, Addr: ln.Addr().String(), store: store, ln: ln, cancel: cancel, errc: make(chan error, 1), integrity: svc,
 		srv: &http.Server{Handler: t.Handler(ctx, HandlerConfig{Origins: cfg.Origins, Gatherer: reg}), ReadHeaderTimeout: 10 * time.Second}}
 	go func() { s.errc <- s.srv.Serve(ln) }()
 	cfg.Logger.Info("tracker listening", "addr", s.Addr, "node", t.Node(), "store", storeName(cfg.RedisURL))
@@ -99,6 +112,9 @@ func (s *Server) Close(ctx context.Context) error {
 
 func (s *Server) close(ctx context.Context) error {
 	s.Tracker.Shutdown(ctx)
+	if s.integrity != nil {
+		s.integrity.Close()
+	}
 	s.cancel()
 	err := s.srv.Shutdown(ctx)
 	if serr := <-s.errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {

@@ -17,15 +17,16 @@ const maxViolations = 200
 
 // Session is one client connection to this node.
 type Session struct {
-	mu     sync.Mutex // one message at a time; Disconnect waits for it
-	t      *Tracker
-	sink   Sink
-	remote string
-	lim    *rate.Limiter
-	viol   int
-	joined bool
-	peer   peerstore.Peer
-	closed bool
+	mu      sync.Mutex // one message at a time; Disconnect waits for it
+	t       *Tracker
+	sink    Sink
+	remote  string
+	lim     *rate.Limiter
+	viol    int
+	joined  bool
+	peer    peerstore.Peer
+	closed  bool
+	watched bool // holds a watch of the swarm's integrity digests
 }
 
 // PeerID returns the id given at join ("" before).
@@ -94,6 +95,8 @@ func (s *Session) dispatch(ctx context.Context, m Message) error {
 		return s.report(ctx, *m.Stats, m.UploadCap)
 	case "leave":
 		s.leave(ctx)
+	case "report":
+		return s.reportPeer(m)
 	}
 	return nil
 }
@@ -114,6 +117,9 @@ func (s *Session) join(ctx context.Context, m Message) error {
 		return protoErr(CodeAlreadyJoined, "already joined swarm %q as %s; leave first", s.peer.Swarm, s.peer.ID)
 	}
 	id := randomID(10)
+	if s.t.isBanned("", s.remote) {
+		return protoErr(CodeBanned, "this address is banned: its peers were reported for bad data")
+	}
 	if s.t.cfg.Auth != nil {
 		pinned, err := s.t.cfg.Auth(m.Token, m.Swarm)
 		if err != nil {
@@ -121,6 +127,9 @@ func (s *Session) join(ctx context.Context, m Message) error {
 		}
 		if pinned != "" {
 			id = pinned
+		}
+		if s.t.isBanned(id, "") {
+			return protoErr(CodeBanned, "peer %s is banned: reported for bad data", id)
 		}
 	}
 	key := randomID(12)
@@ -141,8 +150,14 @@ func (s *Session) join(ctx context.Context, m Message) error {
 	s.joined, s.peer = true, p // under t.mu: the heartbeat reads s.peer
 	s.t.mu.Unlock()
 	s.t.m.peers.Inc()
+	on := s.watch(m.Playlist)
 	s.sink.Send(encode(joinedMsg{Type: "joined", Version: ProtocolVersion, Peer: id, Swarm: m.Swarm,
-		Peers: ids(peers), StatsKey: key, Interval: int(s.t.cfg.Heartbeat / time.Millisecond)}))
+		Peers: ids(peers), StatsKey: key, Interval: int(s.t.cfg.Heartbeat / time.Millisecond), Integrity: on}))
+	if on {
+		for _, d := range s.t.cfg.Integrity.Recent(m.Swarm) {
+			s.sink.Send(d)
+		}
+	}
 	s.t.m.joinSeconds.Observe(time.Since(start).Seconds())
 	s.t.log.Debug("joined", "peer", id, "swarm", m.Swarm, "remote", s.remote)
 	return nil
@@ -193,6 +208,7 @@ func (s *Session) leave(ctx context.Context) {
 		s.t.log.Warn("leave: store", "err", err)
 	}
 	s.joined = false
+	s.unwatch()
 	s.t.m.peers.Dec()
 }
 

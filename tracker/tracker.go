@@ -32,17 +32,20 @@ type Authorizer func(token, swarm string) (peerID string, err error)
 
 // Config of a tracker node. Zero values take the defaults noted.
 type Config struct {
-	Store     peerstore.Store
-	Bus       peerstore.Bus
-	Node      string        // node id, random when empty
-	Heartbeat time.Duration // default 10s; a peer expires after two
-	JoinPeers int           // peers listed in "joined", default 30
-	MsgRate   rate.Limit    // messages per second per connection, default 50
-	MsgBurst  int           // default 50 (below the send queue)
-	Auth      Authorizer    // nil: no token needed
-	Logger    *slog.Logger
-	Metrics   *Metrics
-	Now       func() time.Time
+	Store      peerstore.Store
+	Bus        peerstore.Bus
+	Node       string           // node id, random when empty
+	Heartbeat  time.Duration    // default 10s; a peer expires after two
+	JoinPeers  int              // peers listed in "joined", default 30
+	MsgRate    rate.Limit       // messages per second per connection, default 50
+	MsgBurst   int              // default 50 (below the send queue)
+	Auth       Authorizer       // nil: no token needed
+	Integrity  IntegrityService // nil: no digests
+	BanReports int              // distinct reporters that get a peer banned, default 2
+	BanFor     time.Duration    // default 10 min
+	Logger     *slog.Logger
+	Metrics    *Metrics
+	Now        func() time.Time
 }
 
 // Tracker is one tracker node: it owns the sessions connected to it and
@@ -57,6 +60,7 @@ type Tracker struct {
 	stop  func()
 	wg    sync.WaitGroup // connection writers, flushed on Shutdown
 	down  bool           // Shutdown began: no new connection (guarded by mu)
+	guard guard          // reports and bans (guarded by mu)
 	done  chan struct{}
 	quit  chan struct{}
 }
@@ -72,7 +76,8 @@ func New(ctx context.Context, cfg Config) (*Tracker, error) {
 	}
 	setDefaults(&cfg)
 	t := &Tracker{cfg: cfg, log: cfg.Logger.With("node", cfg.Node), m: cfg.Metrics,
-		local: map[string]*Session{}, all: map[*Session]struct{}{}, done: make(chan struct{}), quit: make(chan struct{})}
+		local: map[string]*Session{}, all: map[*Session]struct{}{},
+		guard: guard{reports: map[string]map[string]bool{}, banned: map[string]time.Time{}}, done: make(chan struct{}), quit: make(chan struct{})}
 	stop, err := cfg.Bus.Subscribe(ctx, cfg.Node, t.deliver)
 	if err != nil {
 		t.log.Warn("bus subscription not confirmed; it will retry", "err", err)
@@ -91,6 +96,12 @@ func setDefaults(c *Config) {
 	}
 	if c.JoinPeers <= 0 {
 		c.JoinPeers = 30
+	}
+	if c.BanReports <= 0 {
+		c.BanReports = 2
+	}
+	if c.BanFor <= 0 {
+		c.BanFor = 10 * time.Minute
 	}
 	if c.MsgRate <= 0 {
 		c.MsgRate = 50

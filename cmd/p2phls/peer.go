@@ -26,6 +26,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	maxUpload := fs.String("max-upload", "0", "upload cap, bytes/s with optional k/M suffix or bits with kbit/Mbit (0 = 4x the stream)")
 	consume := fs.Bool("consume-only", false, "never upload (mobile, metered links)")
 	cdnOnly := fs.Bool("cdn-only", false, "no P2P at all (the comparison arm)")
+	corrupt := fs.Bool("test-corrupt", false, "TESTS ONLY: corrupt every piece sent to peers (a poisoner, to show integrity checks)")
 	ice := fs.String("ice", "", "STUN/TURN URLs, comma separated (turn:user:pass@host:port for credentials)")
 	relay := fs.Bool("relay-only", false, "use only TURN relays (hides this viewer's address from peers)")
 	loopback := fs.Bool("loopback", false, "ICE on 127.0.0.1 only (tests and the demo)")
@@ -53,7 +54,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	cfg := proxy.Config{Playlist: *playlist, Logger: log, Node: peer.Config{Tracker: *trackerURL, Swarm: *swarm,
 		Token: *token, Sources: splitList(*sources), Stripes: *stripes, MaxUpload: upload, ConsumeOnly: *consume,
-		CDNOnly: *cdnOnly, ICEServers: iceServers, RelayOnly: *relay, Loopback: *loopback, UDP: *udp,
+		CDNOnly: *cdnOnly, TestCorrupt: *corrupt, ICEServers: iceServers, RelayOnly: *relay, Loopback: *loopback, UDP: *udp,
 		Neighbours: *neighbours, MaxLinks: *maxLinks, Logger: log}}
 	srv, err := proxy.New(ctx, cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"os/exec"
 	"sync"
@@ -85,4 +86,56 @@ func TestFanoutAcrossProcesses(t *testing.T) {
 	if r.Mbps <= 0 || r.SenderCPU <= 0 {
 		t.Fatalf("nothing measured: %+v", r)
 	}
+}
+
+// One poisoner among 20 peers corrupts every piece it sends, in a swarm whose
+// tracker publishes digests: no corrupted byte reaches any player, and every
+// peer it fed drops it at the first bad block of each stripe (so within the
+// segment it poisoned).
+func TestPoisonerAmongTwentyPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 s of live")
+	}
+	res, err := bench.RunSwarm(context.Background(), bench.SwarmConfig{Bin: binPath, Peers: 20, Duration: 40 * time.Second,
+		Integrity: true, Poisoners: 1, Stagger: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := map[[32]byte]int64{}
+	o := origin.New(origin.Config{})
+	for n := int64(0); n < 200; n++ {
+		hashes[sha256.Sum256(o.Segment(n))] = n
+	}
+	caught := 0
+	for i, p := range res.PerPeer {
+		for j, s := range p.Player.Segments {
+			if _, ok := hashes[s.SHA]; !ok {
+				t.Fatalf("peer %d segment %d (%s): corrupted bytes reached the player", i, j, s.URL)
+			}
+		}
+		if len(p.Player.Segments) < 15 || p.Stalls != 0 {
+			t.Errorf("peer %d: %d segments, %d stalls", i, len(p.Player.Segments), p.Stalls)
+		}
+		var st struct {
+			Renditions []struct {
+				Engine struct {
+					BadBlocks int64 `json:"bad_blocks"`
+				} `json:"engine"`
+			} `json:"renditions"`
+		}
+		if err := json.Unmarshal(p.Stats, &st); err != nil || len(st.Renditions) == 0 {
+			t.Fatalf("peer %d stats: %v %s", i, err, p.Stats)
+		}
+		bad := st.Renditions[0].Engine.BadBlocks
+		if i > 0 && bad > 4 {
+			t.Errorf("peer %d: %d bad blocks: the poisoner was not dropped at its first bad block per stripe", i, bad)
+		}
+		if bad > 0 {
+			caught++
+		}
+	}
+	if caught == 0 {
+		t.Fatal("no peer ever got a bad block: the poisoner fed nobody, nothing was shown")
+	}
+	t.Logf("%d peers caught the poisoner; offload %.3f, stalls %d", caught, res.Offload, res.Stalls)
 }

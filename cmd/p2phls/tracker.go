@@ -16,6 +16,7 @@ func runTracker(ctx context.Context, args []string, _ io.Writer) error {
 	hb := fs.Duration("heartbeat", 10*time.Second, "heartbeat interval; a peer vanishes after two without news")
 	node := fs.String("node", "", "node id (random when empty)")
 	origins := fs.String("origins", "", "comma-separated allowed WebSocket Origin host patterns (empty: any)")
+	integ := fs.String("integrity", "", "origins (http://host:port, comma-separated) whose playlists the integrity service may fetch to publish digests; empty: off")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -25,7 +26,7 @@ func runTracker(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	srv, err := tracker.Start(tracker.ServerConfig{Listen: *listen, RedisURL: *redisURL, Heartbeat: *hb, Node: *node,
-		Origins: splitList(*origins), Logger: log})
+		Origins: splitList(*origins), Integrity: splitList(*integ), Logger: log})
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,8 @@ type Config struct {
 	URL       string // ws://host:port/v1/ws
 	Swarm     string
 	Token     string
-	UploadCap int64 // bytes/s, declared at join
+	Playlist  string // the media playlist this peer plays: the tracker's integrity service checks it
+	UploadCap int64  // bytes/s, declared at join
 	// Joined is called on every (re)join with this peer's id (new after a
 	// reconnect) and the tracker's first peers, best first.
 	Joined  func(self string, peers []string)
@@ -41,8 +42,21 @@ type Config struct {
 	Signal  func(from string, data json.RawMessage)
 	Dropped func(err error) // the connection ended; Run reconnects
 	StatsFn func() Stats    // sampled every heartbeat and sent
-	Backoff time.Duration   // first reconnect delay, default 250ms (doubling to 8s)
+	// Integrity is told, at every (re)join, whether the swarm's segments
+	// have published digests (the peer must then check every piece).
+	Integrity func(on bool)
+	// Digests delivers one segment's block digests (integrity service).
+	Digests func(d Digests)
+	Backoff time.Duration // first reconnect delay, default 250ms (doubling to 8s)
 	Logger  *slog.Logger
+}
+
+// Digests are one segment's block digests, as the tracker publishes them.
+type Digests struct {
+	Segment string     // hls.ContentKey of the segment: "{seq}/{path}[@start+len]"
+	Size    int64      // bytes
+	Stripes int        // the stripe count they were cut for
+	Sums    [][32]byte // SHA-256 of every block, stripe by stripe
 }
 
 type msg struct {
@@ -55,12 +69,18 @@ type msg struct {
 	Size      int             `json:"size,omitempty"`
 	Stats     *Stats          `json:"stats,omitempty"`
 	UploadCap int64           `json:"upload_capacity,omitempty"`
+	Playlist  string          `json:"playlist,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
 	// tracker → client
-	Version int      `json:"version,omitempty"`
-	Peer    string   `json:"peer,omitempty"`
-	Peers   []string `json:"peers,omitempty"`
-	Code    string   `json:"code,omitempty"`
-	Message string   `json:"message,omitempty"`
+	Integrity bool     `json:"integrity,omitempty"`
+	Segment   string   `json:"segment,omitempty"`
+	Stripes   int      `json:"stripes,omitempty"`
+	Sums      []byte   `json:"sums,omitempty"` // base64 in JSON
+	Version   int      `json:"version,omitempty"`
+	Peer      string   `json:"peer,omitempty"`
+	Peers     []string `json:"peers,omitempty"`
+	Code      string   `json:"code,omitempty"`
+	Message   string   `json:"message,omitempty"`
 }
 
 // Client is one viewer's tracker connection.
@@ -132,7 +152,7 @@ func (c *Client) session(ctx context.Context) error {
 		c.c, c.id = nil, ""
 		c.mu.Unlock()
 	}()
-	if err := c.write(ctx, ws, msg{Type: "join", Swarm: c.cfg.Swarm, Token: c.cfg.Token, UploadCap: c.cfg.UploadCap}); err != nil {
+	if err := c.write(ctx, ws, msg{Type: "join", Swarm: c.cfg.Swarm, Token: c.cfg.Token, UploadCap: c.cfg.UploadCap, Playlist: c.cfg.Playlist}); err != nil {
 		return err
 	}
 	sctx, stop := context.WithCancel(ctx)
@@ -164,9 +184,14 @@ func (c *Client) handle(m msg) error {
 		c.id = m.Peer
 		c.mu.Unlock()
 		c.cfg.Logger.Info("joined swarm", "swarm", c.cfg.Swarm, "peer", m.Peer, "peers", len(m.Peers))
+		if c.cfg.Integrity != nil {
+			c.cfg.Integrity(m.Integrity)
+		}
 		if c.cfg.Joined != nil {
 			c.cfg.Joined(m.Peer, m.Peers)
 		}
+	case "digests":
+		c.digests(m)
 	case "peers":
 		if c.cfg.Peers != nil {
 			c.cfg.Peers(m.Peers)
@@ -184,6 +209,26 @@ func (c *Client) handle(m msg) error {
 		}
 	}
 	return nil
+}
+
+func (c *Client) digests(m msg) {
+	if c.cfg.Digests == nil {
+		return
+	}
+	if m.Segment == "" || m.Size <= 0 || m.Stripes <= 0 || len(m.Sums) == 0 || len(m.Sums)%32 != 0 {
+		c.cfg.Logger.Warn("tracker sent malformed digests", "segment", m.Segment)
+		return
+	}
+	d := Digests{Segment: m.Segment, Size: int64(m.Size), Stripes: m.Stripes, Sums: make([][32]byte, len(m.Sums)/32)}
+	for i := range d.Sums {
+		copy(d.Sums[i][:], m.Sums[32*i:])
+	}
+	c.cfg.Digests(d)
+}
+
+// Report tells the tracker a peer sent bad data (it bans peers reported by several).
+func (c *Client) Report(peer, reason string) error {
+	return c.send(msg{Type: "report", Peer: peer, Reason: reason})
 }
 
 func (c *Client) statsLoop(ctx context.Context, ws *websocket.Conn) {
