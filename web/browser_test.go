@@ -32,7 +32,7 @@ func TestBrowsersAndNativePeersShareOneSwarm(t *testing.T) {
 	o := origin.New(origin.Config{})
 	cdn := httptest.NewServer(o)
 	defer cdn.Close()
-	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: 2 * time.Second})
+	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: 2 * time.Second, Integrity: []string{cdn.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,14 +33,15 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tr, err := tracker.Start(tracker.ServerConfig{Listen: *trackerAddr, Logger: log})
-	if err != nil {
-		return err
-	}
 	oln, err := net.Listen("tcp", *originAddr)
 	if err != nil {
-		_ = tr.Close(context.Background())
 		return fmt.Errorf("origin: listen: %w", err)
+	}
+	// the tracker checks the demo origin's segments: every viewer verifies what peers send
+	tr, err := tracker.Start(tracker.ServerConfig{Listen: *trackerAddr, Logger: log, Integrity: []string{"http://" + oln.Addr().String()}})
+	if err != nil {
+		_ = oln.Close()
+		return err
 	}
 	wln, err := net.Listen("tcp", *webAddr)
 	if err != nil {
