@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./tracker
 	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./hls
 	$(GO) test -run XXX -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tracker/token
 
 bench-tracker: build
 	$(BIN) bench tracker --json

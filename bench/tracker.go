@@ -51,7 +51,7 @@ type TrackerReport struct {
 // reports.
 func RunTracker(ctx context.Context, cfg TrackerConfig) (TrackerReport, error) {
 	rep := TrackerReport{Name: cfg.Name, Store: "memory", Nodes: cfg.Nodes, Clients: cfg.Clients, CPUs: runtime.NumCPU()}
-	args := []string{"tracker", "--listen", "127.0.0.1:0", "--log-level", "info"}
+	args := []string{"tracker", "--listen", "127.0.0.1:0", "--log-level", "info", "--max-conns-per-ip", "0", "--max-msgs-per-ip", "0"} // the load comes from 16 addresses
 	if cfg.Redis {
 		rep.Store = "redis"
 		rp, err := StartRedis(cfg.TmpDir)

@@ -56,7 +56,7 @@ func TestDigestsForAllowedOriginsOnly(t *testing.T) {
 
 	for _, bad := range []struct{ swarm, playlist string }{
 		{"other", "http://127.0.0.1:1/live/index.m3u8"}, // not an allowed origin (no request forgery)
-		{"not-this-swarm", playlist},                   // a playlist that names another swarm
+		{"not-this-swarm", playlist},                    // a playlist that names another swarm
 	} {
 		c := dial(t, s.Addr)
 		c.send(map[string]any{"type": "join", "swarm": bad.swarm, "playlist": bad.playlist})

@@ -222,8 +222,13 @@ func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(hardReadLimit)
 	sink := newWSSink(c, h.t.cfg.Heartbeat)
-	sess := h.t.Connect(sink, r.RemoteAddr, sink.writeLoop)
-	if sess == nil {
+	sess, err := h.t.Connect(sink, r.RemoteAddr, sink.writeLoop)
+	if errors.Is(err, ErrTooManyConns) {
+		h.t.log.Warn("connection refused: too many from this address", "remote", r.RemoteAddr)
+		_ = c.Close(CloseTooMany, "too many connections from this address")
+		return
+	}
+	if err != nil {
 		_ = c.Close(websocket.StatusGoingAway, "tracker shutting down")
 		return
 	}

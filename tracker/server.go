@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
 
 	"github.com/p2phls/p2phls/tracker/integrity"
 	"github.com/p2phls/p2phls/tracker/peerstore"
@@ -26,9 +27,12 @@ type ServerConfig struct {
 	Origins   []string      // allowed WebSocket Origin patterns; empty: any
 	// Integrity lists the origins (scheme://host:port) whose playlists the
 	// integrity service may fetch; empty: no digests, peers check nothing.
-	Integrity []string
-	Auth      Authorizer
-	Logger    *slog.Logger
+	Integrity  []string
+	MinSwarm   int     // P2P only in swarms of at least this many viewers
+	ConnsPerIP int     // connections from one address; 0: no limit
+	MsgsPerIP  float64 // messages/s from one address; 0: no limit
+	Auth       Authorizer
+	Logger     *slog.Logger
 }
 
 // Server is a tracker node on a listening socket.
@@ -61,6 +65,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 	var t *Tracker
 	var svc *integrity.Service
 	tcfg := Config{Store: store, Bus: bus, Node: cfg.Node, Heartbeat: cfg.Heartbeat, Auth: cfg.Auth,
+		MinSwarm: cfg.MinSwarm, ConnsPerIP: cfg.ConnsPerIP, MsgsPerIP: rate.Limit(cfg.MsgsPerIP),
 		Logger: cfg.Logger, Metrics: NewMetrics(reg)}
 	if len(cfg.Integrity) > 0 {
 		svc = integrity.New(integrity.Config{Allow: cfg.Integrity, Logger: cfg.Logger.With("part", "integrity"),

@@ -26,7 +26,8 @@ type Session struct {
 	joined  bool
 	peer    peerstore.Peer
 	closed  bool
-	watched bool // holds a watch of the swarm's integrity digests
+	watched bool   // holds a watch of the swarm's integrity digests
+	ip      *perIP // its address's count and message budget
 }
 
 // PeerID returns the id given at join ("" before).
@@ -40,7 +41,7 @@ func (s *Session) Handle(ctx context.Context, raw []byte) {
 	if s.closed {
 		return
 	}
-	if !s.lim.Allow() {
+	if !s.allow() {
 		s.viol++
 		if s.viol == 1 || s.viol%50 == 0 {
 			s.fail(protoErr(CodeRateLimited, "more than %v messages/s; message dropped", s.lim.Limit()))
@@ -138,7 +139,7 @@ func (s *Session) join(ctx context.Context, m Message) error {
 		s.t.log.Warn("join failed: store", "err", err)
 		return protoErr(CodeUnavailable, "peer registry unavailable; retry later")
 	}
-	peers, err := s.t.Ranked(ctx, m.Swarm, id, s.t.cfg.JoinPeers)
+	peers, err := s.t.peerList(ctx, m.Swarm, id, s.t.cfg.JoinPeers)
 	if err != nil {
 		s.t.log.Warn("join: listing peers failed", "err", err)
 	}
@@ -175,7 +176,7 @@ func (s *Session) sendPeers(ctx context.Context, n int) error {
 	if n <= 0 || n > 100 {
 		n = s.t.cfg.JoinPeers
 	}
-	peers, err := s.t.Ranked(ctx, s.peer.Swarm, s.peer.ID, n)
+	peers, err := s.t.peerList(ctx, s.peer.Swarm, s.peer.ID, n)
 	if err != nil {
 		return protoErr(CodeUnavailable, "peer registry unavailable")
 	}
@@ -222,6 +223,9 @@ func (s *Session) Disconnect(ctx context.Context) {
 	s.closed = true
 	s.t.mu.Lock()
 	delete(s.t.all, s)
+	if s.ip != nil {
+		s.t.release(hostOf(s.remote))
+	}
 	s.t.mu.Unlock()
 	s.leave(ctx)
 	s.t.m.connections.Dec()

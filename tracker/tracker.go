@@ -43,6 +43,9 @@ type Config struct {
 	Integrity  IntegrityService // nil: no digests
 	BanReports int              // distinct reporters that get a peer banned, default 2
 	BanFor     time.Duration    // default 10 min
+	MinSwarm   int              // peer lists stay empty in smaller swarms (privacy: no P2P among few)
+	ConnsPerIP int              // 0: no limit
+	MsgsPerIP  rate.Limit       // all connections of one address together; 0: no limit
 	Logger     *slog.Logger
 	Metrics    *Metrics
 	Now        func() time.Time
@@ -58,9 +61,10 @@ type Tracker struct {
 	local map[string]*Session // joined sessions by peer id
 	all   map[*Session]struct{}
 	stop  func()
-	wg    sync.WaitGroup // connection writers, flushed on Shutdown
-	down  bool           // Shutdown began: no new connection (guarded by mu)
-	guard guard          // reports and bans (guarded by mu)
+	wg    sync.WaitGroup    // connection writers, flushed on Shutdown
+	down  bool              // Shutdown began: no new connection (guarded by mu)
+	guard guard             // reports and bans (guarded by mu)
+	ips   map[string]*perIP // connections and message budget per address (guarded by mu)
 	done  chan struct{}
 	quit  chan struct{}
 }
@@ -77,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Tracker, error) {
 	setDefaults(&cfg)
 	t := &Tracker{cfg: cfg, log: cfg.Logger.With("node", cfg.Node), m: cfg.Metrics,
 		local: map[string]*Session{}, all: map[*Session]struct{}{},
+		ips:   map[string]*perIP{},
 		guard: guard{reports: map[string]map[string]bool{}, banned: map[string]time.Time{}}, done: make(chan struct{}), quit: make(chan struct{})}
 	stop, err := cfg.Bus.Subscribe(ctx, cfg.Node, t.deliver)
 	if err != nil {
@@ -208,14 +213,22 @@ func (t *Tracker) route(ctx context.Context, swarm, id string, msg []byte) error
 // Connect registers a new client connection.
 //
 // writer, when not nil, is the connection's writer loop: it runs on a
-// goroutine Shutdown waits for. Connect returns nil once Shutdown has begun.
-func (t *Tracker) Connect(sink Sink, remote string, writer func()) *Session {
+// goroutine Shutdown waits for. Connect refuses a connection once Shutdown
+// has begun (ErrClosed) or past the per-address limit (ErrTooManyConns).
+func (t *Tracker) Connect(sink Sink, remote string, writer func()) (*Session, error) {
 	s := &Session{t: t, sink: sink, remote: remote, lim: rate.NewLimiter(t.cfg.MsgRate, t.cfg.MsgBurst)}
 	t.mu.Lock()
 	if t.down {
 		t.mu.Unlock()
-		return nil
+		return nil, ErrClosed
 	}
+	ip, err := t.admit(hostOf(remote))
+	if err != nil {
+		t.mu.Unlock()
+		t.m.errors.WithLabelValues("too_many_connections").Inc()
+		return nil, err
+	}
+	s.ip = ip
 	t.all[s] = struct{}{}
 	if writer != nil {
 		t.wg.Add(1) // under mu: never concurrent with Shutdown's Wait
@@ -223,7 +236,7 @@ func (t *Tracker) Connect(sink Sink, remote string, writer func()) *Session {
 	}
 	t.mu.Unlock()
 	t.m.connections.Inc()
-	return s
+	return s, nil
 }
 
 // Shutdown tells every client the node is going away, closes them and removes

@@ -1,0 +1,85 @@
+package tracker_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/p2phls/p2phls/tracker"
+	"github.com/p2phls/p2phls/tracker/token"
+)
+
+func start(t *testing.T, cfg tracker.ServerConfig) *tracker.Server {
+	t.Helper()
+	cfg.Listen, cfg.Heartbeat = "127.0.0.1:0", time.Second
+	s, err := tracker.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+// With a secret, a join needs a valid token for the swarm: forged, expired,
+// other-swarm and missing tokens are refused with bad_token and a reason; a
+// token that pins a peer id gives that id.
+func TestJoinNeedsASignedToken(t *testing.T) {
+	secret := []byte("k")
+	s := start(t, tracker.ServerConfig{Auth: token.Authorizer(secret, time.Now)})
+	exp := time.Now().Add(time.Hour).Unix()
+	for _, c := range []struct{ name, tok, why string }{
+		{"none", "", "malformed"},
+		{"forged", token.Make([]byte("not-k"), token.Claims{Swarm: "sw", Expiry: exp}), "signature"},
+		{"expired", token.Make(secret, token.Claims{Swarm: "sw", Expiry: time.Now().Add(-time.Second).Unix()}), "expired"},
+		{"other swarm", token.Make(secret, token.Claims{Swarm: "other", Expiry: exp}), "not for this swarm"},
+	} {
+		cl := dial(t, s.Addr)
+		cl.send(map[string]any{"type": "join", "swarm": "sw", "token": c.tok})
+		m := cl.next("error")
+		if m["code"] != tracker.CodeBadToken || !strings.Contains(m["message"].(string), c.why) {
+			t.Errorf("%s token: %v", c.name, m)
+		}
+	}
+	cl := dial(t, s.Addr)
+	cl.send(map[string]any{"type": "join", "swarm": "sw", "token": token.Make(secret, token.Claims{Swarm: "sw", Expiry: exp, Peer: "viewer-7"})})
+	if j := cl.next("joined"); j["peer"] != "viewer-7" {
+		t.Fatalf("pinned id: %v", j)
+	}
+}
+
+// One address holds at most ConnsPerIP connections; the next is closed with
+// 4029. Its connections share MsgsPerIP: past it messages are refused.
+func TestPerAddressLimits(t *testing.T) {
+	s := start(t, tracker.ServerConfig{ConnsPerIP: 2, MsgsPerIP: 5})
+	a, b := dial(t, s.Addr), dial(t, s.Addr)
+	a.join("sw")
+	b.join("sw")
+	c := dial(t, s.Addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, _, err := c.c.Read(ctx); err == nil || !strings.Contains(err.Error(), "4029") {
+		t.Fatalf("third connection from one address: %v", err)
+	}
+	for range 10 { // a and b together are over 5 messages/s
+		a.send(map[string]any{"type": "ping"})
+		b.send(map[string]any{"type": "ping"})
+	}
+	b.expectError(tracker.CodeRateLimited)
+}
+
+// Below MinSwarm viewers a swarm's members are told of no peers (no P2P
+// among a few); from MinSwarm on they are.
+func TestMinSwarm(t *testing.T) {
+	s := start(t, tracker.ServerConfig{MinSwarm: 3})
+	a := dial(t, s.Addr)
+	a.join("sw")
+	b := dial(t, s.Addr)
+	if j := b.join("sw"); len(peerIDs(j, "peers")) != 0 {
+		t.Fatalf("2 viewers, min 3: told of %v", j["peers"])
+	}
+	c := dial(t, s.Addr)
+	if j := c.join("sw"); len(peerIDs(j, "peers")) != 2 {
+		t.Fatalf("3 viewers, min 3: told of %v", j["peers"])
+	}
+}
