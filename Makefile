@@ -30,7 +30,8 @@ test: web
 	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./engine ./peer ./transport ./web/wasm   # the browser build
-	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /sim$$)
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /sim$$ -e /cmd/p2phls$$ -e /web$$ -e /proxy$$)
+	$(GO) test -race -count=1 -timeout 30m -p 1 ./proxy ./web ./cmd/p2phls   # swarms of real processes and browsers: one package at a time, so they do not starve each other
 	$(GO) test -count=1 -timeout 20m ./sim   # single-threaded: no race detector, 10x faster
 	$(MAKE) fuzz
 

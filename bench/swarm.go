@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -30,6 +31,11 @@ type SwarmConfig struct {
 	Integrity bool
 	// Poisoners: the first N peers corrupt every piece they send (peer --test-corrupt).
 	Poisoners int
+	// Playlist and Sources: an origin run by the caller (default: one started here).
+	Playlist string
+	Sources  []string
+	// Tracker: a tracker run by the caller, ws://host/v1/ws (default: one started here).
+	Tracker string
 	// During runs once the players have started, with each peer's /live.m3u8 URL.
 	During func(ctx context.Context, urls []string)
 }
@@ -83,6 +89,39 @@ type SwarmResult struct {
 	LinkFailures    int64        `json:"link_failures"`
 	LinkSetupMS     float64      `json:"link_setup_ms"` // mean, offer to open DataChannel
 	PerPeer         []PeerResult `json:"per_peer"`
+	// Timeline: every second, the bytes so far of the peers still running at the end.
+	Timeline []Sample `json:"timeline,omitempty"`
+	KillAt   float64  `json:"kill_at_s,omitempty"` // when Kill peers were killed, seconds from the players' start
+}
+
+// Sample is the survivors' cumulative bytes at T seconds from the players' start.
+type Sample struct {
+	T        float64 `json:"t"`
+	BytesP2P int64   `json:"bytes_p2p"`
+	BytesCDN int64   `json:"bytes_cdn"`
+}
+
+// OffloadBetween is the survivors' offload over the bytes that came between
+// times a and b (seconds), from the timeline.
+func (r *SwarmResult) OffloadBetween(a, b float64) float64 {
+	var first, last *Sample
+	for i := range r.Timeline {
+		s := &r.Timeline[i]
+		if first == nil && s.T >= a {
+			first = s
+		}
+		if s.T <= b {
+			last = s
+		}
+	}
+	if first == nil || last == nil || last.T <= first.T {
+		return 0
+	}
+	p2p, cdn := last.BytesP2P-first.BytesP2P, last.BytesCDN-first.BytesCDN
+	if p2p+cdn == 0 {
+		return 0
+	}
+	return float64(p2p) / float64(p2p+cdn)
 }
 
 // RunSwarm runs one arm and returns its figures; Origin and tracker are
@@ -97,18 +136,28 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 	if cfg.Stagger <= 0 {
 		cfg.Stagger = 200 * time.Millisecond
 	}
-	org, err := StartListener(cfg.Bin, "origin", "--listen", "127.0.0.1:0")
-	if err != nil {
-		return SwarmResult{}, err
+	if cfg.Playlist == "" {
+		org, err := StartListener(cfg.Bin, "origin", "--listen", "127.0.0.1:0")
+		if err != nil {
+			return SwarmResult{}, err
+		}
+		defer org.Stop()
+		cfg.Playlist = "http://" + org.Addr + "/live/index.m3u8"
 	}
-	defer org.Stop()
-	args := []string{"peer", "--listen", "127.0.0.1:0", "--loopback", "--playlist", "http://" + org.Addr + "/live/index.m3u8"}
-	if cfg.CDNOnly {
+	args := []string{"peer", "--listen", "127.0.0.1:0", "--loopback", "--playlist", cfg.Playlist}
+	if len(cfg.Sources) > 0 {
+		args = append(args, "--sources", strings.Join(cfg.Sources, ","))
+	}
+	switch {
+	case cfg.CDNOnly:
 		args = append(args, "--cdn-only")
-	} else {
+	case cfg.Tracker != "":
+		args = append(args, "--tracker", cfg.Tracker)
+	default:
 		targs := []string{"tracker", "--listen", "127.0.0.1:0", "--heartbeat", "2s"}
 		if cfg.Integrity {
-			targs = append(targs, "--integrity", "http://"+org.Addr)
+			u, _ := url.Parse(cfg.Playlist)
+			targs = append(targs, "--integrity", u.Scheme+"://"+u.Host)
 		}
 		tr, err := StartListener(cfg.Bin, targs...)
 		if err != nil {
@@ -128,6 +177,7 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 		if i < cfg.Poisoners {
 			a = append(slices.Clone(args), "--test-corrupt")
 		}
+		var err error
 		if procs[i], err = StartListener(cfg.Bin, a...); err != nil {
 			return SwarmResult{}, err
 		}
@@ -151,8 +201,10 @@ func playSwarm(ctx context.Context, cfg SwarmConfig, procs []*Proc) (SwarmResult
 	if cfg.During != nil {
 		wg.Go(func() { cfg.During(pctx, urls) })
 	}
-	wg.Go(func() { churn(pctx, cfg, procs, res.PerPeer) })
+	wg.Go(func() { res.KillAt = churn(pctx, cfg, procs, res.PerPeer) })
+	timeline := sampleStats(pctx, procs, res.PerPeer)
 	wg.Wait()
+	res.Timeline = timeline()
 	for i, p := range procs {
 		r := &res.PerPeer[i]
 		r.Stalls, r.Segments = r.Player.Stalls, len(r.Player.Segments)
@@ -169,7 +221,8 @@ func playSwarm(ctx context.Context, cfg SwarmConfig, procs []*Proc) (SwarmResult
 
 // churn kills cfg.Kill peers (SIGKILL, no goodbye) at half time and stops
 // cfg.Stop more (SIGTERM) at three quarters; their players stop with them.
-func churn(ctx context.Context, cfg SwarmConfig, procs []*Proc, out []PeerResult) {
+func churn(ctx context.Context, cfg SwarmConfig, procs []*Proc, out []PeerResult) (killAt float64) {
+	start := time.Now()
 	step := func(at time.Duration, n, from int, sig syscall.Signal) {
 		select {
 		case <-time.After(at):
@@ -182,7 +235,53 @@ func churn(ctx context.Context, cfg SwarmConfig, procs []*Proc, out []PeerResult
 		}
 	}
 	step(cfg.Duration/2, cfg.Kill, 0, syscall.SIGKILL)
+	killAt = time.Since(start).Seconds()
 	step(cfg.Duration/4, cfg.Stop, cfg.Kill, syscall.SIGTERM)
+	return killAt
+}
+
+// sampleStats reads every peer's /stats each second until ctx ends; the
+// returned func gives the timeline of the peers not killed.
+func sampleStats(ctx context.Context, procs []*Proc, out []PeerResult) func() []Sample {
+	type row struct {
+		t   float64
+		per []peerStats
+	}
+	var rows []row
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		start := time.Now()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			r := row{t: time.Since(start).Seconds(), per: make([]peerStats, len(procs))}
+			for i, p := range procs {
+				_, r.per[i] = fetchStats(p.Addr)
+			}
+			rows = append(rows, r)
+		}
+	}()
+	return func() []Sample {
+		<-done
+		var tl []Sample
+		for _, r := range rows {
+			s := Sample{T: r.t}
+			for i, ps := range r.per {
+				if !out[i].Killed {
+					s.BytesP2P += ps.BytesP2P
+					s.BytesCDN += ps.BytesCDN
+				}
+			}
+			tl = append(tl, s)
+		}
+		return tl
+	}
 }
 
 func fetchStats(addr string) (json.RawMessage, peerStats) {

@@ -146,16 +146,10 @@ func (e *Engine) truncate(s *segment, k int) {
 	st.pieces, st.got, st.from = keep, st.ok, st.from[:0]
 }
 
-// blame stops using a peer that sent bad data and tells the host.
+// blame stops using a peer that sent bad data and tells the host (which
+// closes the link and keeps the peer away).
 func (e *Engine) blame(id PeerID, err error) {
-	if n := e.nbrs[id]; n != nil {
-		e.penalize(n)
-	}
-	for k := range e.up {
-		if e.up[k].peer == id {
-			e.dropUpstream(k)
-		}
-	}
+	e.RemoveNeighbour(id) // at once: its messages still on their way are ignored
 	if r, ok := e.tr.(Reporter); ok {
 		r.Misbehaved(id, err)
 	}

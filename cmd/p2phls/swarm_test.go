@@ -46,29 +46,13 @@ func TestSwarmEndToEnd(t *testing.T) {
 		t.Errorf("ffmpeg reading a peer's live.m3u8: %v\n%s", ffErr, ffOut.String())
 	}
 	ffMu.Unlock()
-	hashes := map[[32]byte]int64{}
-	o := origin.New(origin.Config{})
-	for n := int64(0); n < 200; n++ {
-		hashes[sha256.Sum256(o.Segment(n))] = n
-	}
-	for i, p := range res.PerPeer {
-		if p.Killed {
-			continue
-		}
-		if p.Stalls != 0 {
-			t.Errorf("peer %d: %d stalls (%v)", i, p.Stalls, p.Player.StallTime)
-		}
-		if len(p.Player.Segments) < 25 {
-			t.Errorf("peer %d: only %d segments in 60 s", i, len(p.Player.Segments))
-		}
-		prev := int64(-1)
-		for j, s := range p.Player.Segments {
-			n, ok := hashes[s.SHA]
-			if !ok || prev >= 0 && n != prev+1 {
-				t.Fatalf("peer %d segment %d (%s): not the origin's next segment (known %v, n %d after %d)", i, j, s.URL, ok, n, prev)
-			}
-			prev = n
-		}
+	checkPlayers(t, res, 25)
+	// 30 % killed at once (3 of 10, SIGKILL): the survivors' offload over the
+	// 10 s after the next 2 segments is back to >= 90 % of the 16 s before
+	before, after := res.OffloadBetween(res.KillAt-16, res.KillAt), res.OffloadBetween(res.KillAt+4, res.KillAt+14)
+	t.Logf("survivors' offload: %.3f before the kill, %.3f from 2 segments after it", before, after)
+	if after < 0.9*before {
+		t.Errorf("offload %.3f after the kill, want >= 0.9 x %.3f", after, before)
 	}
 	t.Logf("offload %.3f, stalls %d, delay p50 %.0f ms p95 %.0f ms, CPU/peer %.3f, RSS/peer %.1f MB, wire overhead %.3f",
 		res.Offload, res.Stalls, res.DelayP50MS, res.DelayP95MS, res.CPUPerPeer, float64(res.RSSPerPeer)/1e6, res.ControlOverhead)
@@ -138,4 +122,34 @@ func TestPoisonerAmongTwentyPeers(t *testing.T) {
 		t.Fatal("no peer ever got a bad block: the poisoner fed nobody, nothing was shown")
 	}
 	t.Logf("%d peers caught the poisoner; offload %.3f, stalls %d", caught, res.Offload, res.Stalls)
+}
+
+// checkPlayers: every peer that was not killed played at least least
+// segments with no stall, each the origin's next segment byte for byte.
+func checkPlayers(t *testing.T, res bench.SwarmResult, least int) {
+	t.Helper()
+	hashes := map[[32]byte]int64{}
+	o := origin.New(origin.Config{})
+	for n := int64(0); n < 200; n++ {
+		hashes[sha256.Sum256(o.Segment(n))] = n
+	}
+	for i, p := range res.PerPeer {
+		if p.Killed {
+			continue
+		}
+		if p.Stalls != 0 {
+			t.Errorf("peer %d: %d stalls (%v)", i, p.Stalls, p.Player.StallTime)
+		}
+		if len(p.Player.Segments) < least {
+			t.Errorf("peer %d: only %d segments", i, len(p.Player.Segments))
+		}
+		prev := int64(-1)
+		for j, s := range p.Player.Segments {
+			n, ok := hashes[s.SHA]
+			if !ok || prev >= 0 && n != prev+1 {
+				t.Fatalf("peer %d segment %d (%s): not the origin's next segment (known %v, n %d after %d)", i, j, s.URL, ok, n, prev)
+			}
+			prev = n
+		}
+	}
 }
