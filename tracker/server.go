@@ -71,6 +71,8 @@ func Start(cfg ServerConfig) (*Server, error) {
 		svc = integrity.New(integrity.Config{Allow: cfg.Integrity, Logger: cfg.Logger.With("part", "integrity"),
 			Publish: func(swarm string, msg []byte) { t.Publish(swarm, msg) }})
 		tcfg.Integrity = svc
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "p2phls_integrity_cdn_bytes_total",
+			Help: "Bytes the integrity service fetched from origins (CDN bytes spent on checking)."}, func() float64 { return float64(svc.Fetched()) }))
 	}
 	t, err = New(ctx, tcfg)
 	if err != nil {

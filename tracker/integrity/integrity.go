@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/p2phls/p2phls/engine"
@@ -59,6 +60,7 @@ type Service struct {
 	allow  []string
 	mu     sync.Mutex
 	swarms map[string]*watch
+	total  atomic.Int64 // bytes fetched from origins, all swarms ever
 }
 
 type watch struct {
@@ -67,7 +69,6 @@ type watch struct {
 	cancel   context.CancelFunc
 	idle     *time.Timer
 	last     [][]byte // recent digests messages, oldest first
-	fetched  int64    // bytes fetched from the origin (they count as CDN bytes)
 }
 
 // New returns a Service.
@@ -162,16 +163,9 @@ func (s *Service) Recent(swarm string) [][]byte {
 	return nil
 }
 
-// Fetched is how many bytes the service fetched from origins in all.
-func (s *Service) Fetched() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var n int64
-	for _, w := range s.swarms {
-		n += w.fetched
-	}
-	return n
-}
+// Fetched is how many bytes the service fetched from origins in all: CDN
+// bytes of the swarms it checks (tracker metric p2phls_integrity_cdn_bytes_total).
+func (s *Service) Fetched() int64 { return s.total.Load() }
 
 // Close stops every watch.
 func (s *Service) Close() {
@@ -212,8 +206,8 @@ func (s *Service) digest(ctx context.Context, src *hls.Source, swarm string, w *
 	}
 	msg, _ := json.Marshal(Message{Type: "digests", Segment: hls.ContentKey(it.Segment), Size: len(b),
 		Stripes: s.cfg.Stripes, Block: engine.BlockSize, Sums: flat})
+	s.total.Add(int64(len(b)))
 	s.mu.Lock()
-	w.fetched += int64(len(b))
 	w.last = append(w.last, msg)
 	if len(w.last) > recent {
 		w.last = w.last[1:]
