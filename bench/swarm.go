@@ -89,20 +89,21 @@ type SwarmResult struct {
 	LinkFailures    int64        `json:"link_failures"`
 	LinkSetupMS     float64      `json:"link_setup_ms"` // mean, offer to open DataChannel
 	PerPeer         []PeerResult `json:"per_peer"`
-	// Timeline: every second, the bytes so far of the peers still running at the end.
+	// Timeline: every second, each peer's bytes so far.
 	Timeline []Sample `json:"timeline,omitempty"`
 	KillAt   float64  `json:"kill_at_s,omitempty"` // when Kill peers were killed, seconds from the players' start
 }
 
-// Sample is the survivors' cumulative bytes at T seconds from the players' start.
+// Sample is each peer's cumulative bytes at T seconds from the players'
+// start; -1 for a peer that did not answer (killed).
 type Sample struct {
 	T        float64 `json:"t"`
-	BytesP2P int64   `json:"bytes_p2p"`
-	BytesCDN int64   `json:"bytes_cdn"`
+	BytesP2P []int64 `json:"bytes_p2p"`
+	BytesCDN []int64 `json:"bytes_cdn"`
 }
 
-// OffloadBetween is the survivors' offload over the bytes that came between
-// times a and b (seconds), from the timeline.
+// OffloadBetween is the swarm's offload over the bytes that came between
+// times a and b (seconds): the peers that answered at both ends.
 func (r *SwarmResult) OffloadBetween(a, b float64) float64 {
 	var first, last *Sample
 	for i := range r.Timeline {
@@ -117,7 +118,13 @@ func (r *SwarmResult) OffloadBetween(a, b float64) float64 {
 	if first == nil || last == nil || last.T <= first.T {
 		return 0
 	}
-	p2p, cdn := last.BytesP2P-first.BytesP2P, last.BytesCDN-first.BytesCDN
+	var p2p, cdn int64
+	for i := range first.BytesP2P {
+		if first.BytesP2P[i] >= 0 && last.BytesP2P[i] >= 0 {
+			p2p += last.BytesP2P[i] - first.BytesP2P[i]
+			cdn += last.BytesCDN[i] - first.BytesCDN[i]
+		}
+	}
 	if p2p+cdn == 0 {
 		return 0
 	}
@@ -202,7 +209,7 @@ func playSwarm(ctx context.Context, cfg SwarmConfig, procs []*Proc) (SwarmResult
 		wg.Go(func() { cfg.During(pctx, urls) })
 	}
 	wg.Go(func() { res.KillAt = churn(pctx, cfg, procs, res.PerPeer) })
-	timeline := sampleStats(pctx, procs, res.PerPeer)
+	timeline := sampleStats(pctx, procs)
 	wg.Wait()
 	res.Timeline = timeline()
 	for i, p := range procs {
@@ -241,13 +248,9 @@ func churn(ctx context.Context, cfg SwarmConfig, procs []*Proc, out []PeerResult
 }
 
 // sampleStats reads every peer's /stats each second until ctx ends; the
-// returned func gives the timeline of the peers not killed.
-func sampleStats(ctx context.Context, procs []*Proc, out []PeerResult) func() []Sample {
-	type row struct {
-		t   float64
-		per []peerStats
-	}
-	var rows []row
+// returned func waits for the end and gives the timeline.
+func sampleStats(ctx context.Context, procs []*Proc) func() []Sample {
+	var tl []Sample
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -260,26 +263,20 @@ func sampleStats(ctx context.Context, procs []*Proc, out []PeerResult) func() []
 				return
 			case <-t.C:
 			}
-			r := row{t: time.Since(start).Seconds(), per: make([]peerStats, len(procs))}
+			s := Sample{T: time.Since(start).Seconds(), BytesP2P: make([]int64, len(procs)), BytesCDN: make([]int64, len(procs))}
 			for i, p := range procs {
-				_, r.per[i] = fetchStats(p.Addr)
+				raw, ps := fetchStats(p.Addr)
+				if raw == nil {
+					s.BytesP2P[i], s.BytesCDN[i] = -1, -1
+					continue
+				}
+				s.BytesP2P[i], s.BytesCDN[i] = ps.BytesP2P, ps.BytesCDN
 			}
-			rows = append(rows, r)
+			tl = append(tl, s)
 		}
 	}()
 	return func() []Sample {
 		<-done
-		var tl []Sample
-		for _, r := range rows {
-			s := Sample{T: r.t}
-			for i, ps := range r.per {
-				if !out[i].Killed {
-					s.BytesP2P += ps.BytesP2P
-					s.BytesCDN += ps.BytesCDN
-				}
-			}
-			tl = append(tl, s)
-		}
 		return tl
 	}
 }

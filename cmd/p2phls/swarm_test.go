@@ -47,10 +47,11 @@ func TestSwarmEndToEnd(t *testing.T) {
 	}
 	ffMu.Unlock()
 	checkPlayers(t, res, 25)
-	// 30 % killed at once (3 of 10, SIGKILL): the survivors' offload over the
-	// 10 s after the next 2 segments is back to >= 90 % of the 16 s before
+	// 30 % killed at once (3 of 10, SIGKILL, the first to join: the roots):
+	// the swarm's offload over the 10 s from 2 segments after the kill is back
+	// to >= 90 % of its level over the 16 s before
 	before, after := res.OffloadBetween(res.KillAt-16, res.KillAt), res.OffloadBetween(res.KillAt+4, res.KillAt+14)
-	t.Logf("survivors' offload: %.3f before the kill, %.3f from 2 segments after it", before, after)
+	t.Logf("swarm offload: %.3f before the kill, %.3f from 2 segments after it", before, after)
 	if after < 0.9*before {
 		t.Errorf("offload %.3f after the kill, want >= 0.9 x %.3f", after, before)
 	}

@@ -83,6 +83,15 @@ type msg struct {
 	Message   string   `json:"message,omitempty"`
 }
 
+// ErrBanned: the tracker banned this peer (reported for bad data by several).
+var ErrBanned = errors.New("tracker client: banned")
+
+// closeBanned is the tracker's close code for a banned peer.
+const closeBanned = 4003
+
+// BannedWait is how long a banned client waits before it joins again.
+const BannedWait = 10 * time.Minute
+
 // Client is one viewer's tracker connection.
 type Client struct {
 	cfg Config
@@ -125,6 +134,9 @@ func (c *Client) Run(ctx context.Context) error {
 		if time.Since(start) > 30*time.Second {
 			backoff = c.cfg.Backoff
 		}
+		if errors.Is(err, ErrBanned) {
+			backoff = BannedWait // rejoining at once would only be banned again
+		}
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -163,6 +175,9 @@ func (c *Client) session(ctx context.Context) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				c.leave(ws)
+			}
+			if websocket.CloseStatus(err) == closeBanned {
+				return fmt.Errorf("%w (connection closed)", ErrBanned)
 			}
 			return fmt.Errorf("tracker client: read: %w", err)
 		}
@@ -204,6 +219,9 @@ func (c *Client) handle(m msg) error {
 		return fmt.Errorf("tracker client: node shutting down: %s", m.Message)
 	case "error":
 		c.cfg.Logger.Warn("tracker error", "code", m.Code, "message", m.Message)
+		if m.Code == "banned" {
+			return fmt.Errorf("%w: %s", ErrBanned, m.Message)
+		}
 		if m.Code == "bad_token" || m.Code == "unavailable" {
 			return fmt.Errorf("tracker client: join refused: %s: %s", m.Code, m.Message)
 		}
