@@ -56,6 +56,7 @@
       const err = api.configure(JSON.stringify({
         tracker: this.cfg.announceTrackers[0] || "",
         iceServers: (this.cfg.rtcConfig && this.cfg.rtcConfig.iceServers) || [],
+        relayOnly: !!(this.cfg.rtcConfig && this.cfg.rtcConfig.iceTransportPolicy === "relay"),
         stripes: this.cfg.stripes, maxUpload: this.cfg.uploadCap,
         consumeOnly: this.cfg.isP2PUploadDisabled, token: this.cfg.swarmToken, logLevel: this.cfg.logLevel,
       }));

@@ -4,7 +4,7 @@
 // compiled to WebAssembly, behind a small JavaScript API that the hls.js
 // integration (web/static/p2phls-hlsjs.js) calls:
 //
-//	p2phls.configure(json)           options: tracker, iceServers, stripes, maxUpload, consumeOnly, token, logLevel
+//	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel
 //	p2phls.playlist(url) → Promise<string|null>    the origin's playlist without the tail not ready here
 //	p2phls.segment(url, start, end) → Promise<Uint8Array|null>  null: not this peer's (use the CDN)
 //	p2phls.stats() → string          JSON: the sum over the renditions being played, and each one
@@ -38,6 +38,7 @@ type options struct {
 	Stripes     int                `json:"stripes"`
 	MaxUpload   int64              `json:"maxUpload"` // bytes/s
 	ConsumeOnly bool               `json:"consumeOnly"`
+	RelayOnly   bool               `json:"relayOnly"` // TURN only: peers never learn this viewer's address
 	Token       string             `json:"token"`
 	LogLevel    string             `json:"logLevel"`
 }
@@ -106,7 +107,7 @@ func (b *bridge) node(url string) (*peer.Node, error) {
 	}
 	o := b.opt
 	n, err := peer.New(peer.Config{Playlist: url, Tracker: o.Tracker, ICEServers: o.ICEServers,
-		Stripes: o.Stripes, MaxUpload: o.MaxUpload, ConsumeOnly: o.ConsumeOnly, Token: o.Token,
+		Stripes: o.Stripes, MaxUpload: o.MaxUpload, ConsumeOnly: o.ConsumeOnly, Token: o.Token, RelayOnly: o.RelayOnly,
 		Logger: b.log.With("playlist", url)})
 	if err != nil {
 		return nil, err
