@@ -50,7 +50,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	// 30 % killed at once (3 of 10, SIGKILL, the first to join: the roots):
 	// the swarm's offload over the 10 s from 2 segments after the kill is back
 	// to >= 90 % of its level over the 16 s before
-	before, after := res.OffloadBetween(res.KillAt-16, res.KillAt), res.OffloadBetween(res.KillAt+4, res.KillAt+14)
+	before, after := res.OffloadBetween(res.KillAt-17, res.KillAt-1), res.OffloadBetween(res.KillAt+4, res.KillAt+14) // a sample at the kill may miss the dead
 	t.Logf("swarm offload: %.3f before the kill, %.3f from 2 segments after it", before, after)
 	if after < 0.9*before {
 		t.Errorf("offload %.3f after the kill, want >= 0.9 x %.3f", after, before)
