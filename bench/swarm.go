@@ -103,7 +103,8 @@ type Sample struct {
 }
 
 // OffloadBetween is the swarm's offload over the bytes that came between
-// times a and b (seconds): the peers that answered at both ends.
+// times a and b (seconds): the peers that answered at both ends; -1 when
+// no byte came.
 func (r *SwarmResult) OffloadBetween(a, b float64) float64 {
 	var first, last *Sample
 	for i := range r.Timeline {
@@ -116,7 +117,7 @@ func (r *SwarmResult) OffloadBetween(a, b float64) float64 {
 		}
 	}
 	if first == nil || last == nil || last.T <= first.T {
-		return 0
+		return -1
 	}
 	var p2p, cdn int64
 	for i := range first.BytesP2P {
@@ -126,7 +127,7 @@ func (r *SwarmResult) OffloadBetween(a, b float64) float64 {
 		}
 	}
 	if p2p+cdn == 0 {
-		return 0
+		return -1
 	}
 	return float64(p2p) / float64(p2p+cdn)
 }

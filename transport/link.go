@@ -67,7 +67,11 @@ func (l *link) newPC() error {
 		}
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+		// Disconnected (nothing heard for the ICE disconnect timeout, 3 s) ends
+		// the link at once rather than at Failed (5 s): a killed upstream is
+		// replaced 2 s sooner, and a hiccup costs only a new handshake (the
+		// link loop reconnects) while the CDN covers the gap.
+		if s == webrtc.PeerConnectionStateDisconnected || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
 			l.n.drop(l, fmt.Errorf("connection %s", s))
 		}
 	})
