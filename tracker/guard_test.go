@@ -3,8 +3,6 @@ package tracker_test
 import (
 	"context"
 	"encoding/base64"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -52,7 +50,8 @@ func TestDigestsForAllowedOriginsOnly(t *testing.T) {
 		t.Fatalf("digests of %s (%d bytes) match no origin segment", d["segment"], size)
 	}
 
-	if m := getText(t, "http://"+s.Addr+"/metrics"); !strings.Contains(m, "p2phls_integrity_cdn_bytes_total") || strings.Contains(m, "p2phls_integrity_cdn_bytes_total 0\n") {
+	_, mb := get(t, "http://"+s.Addr+"/metrics")
+	if m := string(mb); !strings.Contains(m, "p2phls_integrity_cdn_bytes_total") || strings.Contains(m, "p2phls_integrity_cdn_bytes_total 0\n") {
 		t.Errorf("integrity fetches not counted:\n%s", m)
 	}
 	late := dial(t, s.Addr) // a newcomer gets the recent digests right after joining
@@ -91,17 +90,6 @@ func TestReportedPeerIsBanned(t *testing.T) {
 	b.send(map[string]any{"type": "report", "peer": liar.ID, "reason": "bad block"})
 	liar.expectError(tracker.CodeBanned)
 	waitFor(t, "the banned peer to leave the swarm", func() bool { return swarmPeersCount(t, s.Addr, "sw") == 2 })
-}
-
-func getText(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }
 
 func swarmPeersCount(t *testing.T, addr, swarm string) int {

@@ -129,7 +129,8 @@ func (c *client) expectSignalFrom(from string) map[string]any {
 	return m
 }
 
-func getJSON(t *testing.T, url string, wantStatus int) map[string]any {
+// get returns the status and body of GET url.
+func get(t *testing.T, url string) (int, []byte) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -137,8 +138,14 @@ func getJSON(t *testing.T, url string, wantStatus int) map[string]any {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != wantStatus {
-		t.Fatalf("GET %s = %d %s, want %d", url, resp.StatusCode, b, wantStatus)
+	return resp.StatusCode, b
+}
+
+func getJSON(t *testing.T, url string, wantStatus int) map[string]any {
+	t.Helper()
+	status, b := get(t, url)
+	if status != wantStatus {
+		t.Fatalf("GET %s = %d %s, want %d", url, status, b, wantStatus)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {

@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -38,11 +36,7 @@ func TestBrowsersAndNativePeersShareOneSwarm(t *testing.T) {
 	}
 	defer func() { _ = tr.Close(context.Background()) }()
 	playlist, wsURL := cdn.URL+"/live/index.m3u8", "ws://"+tr.Addr+"/v1/ws"
-	hashes := map[string]int64{}
-	for n := int64(0); n < 200; n++ {
-		s := sha256.Sum256(o.Segment(n))
-		hashes[hex.EncodeToString(s[:])] = n
-	}
+	hashes := browsertest.Hashes(o.Segment, 200)
 	// one native first (the swarm's first peer roots its stripes from the
 	// CDN), the browsers, then two natives 10 s later, who find the browsers
 	// there: each browser must receive from peers and upload to peers

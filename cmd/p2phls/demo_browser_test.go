@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"os/exec"
 	"regexp"
 	"syscall"
@@ -55,13 +53,8 @@ func TestDemoPageInBrowser(t *testing.T) {
 	if p.ChartP2P == 0 || p.Stats.BytesP2P == 0 {
 		t.Errorf("no P2P bytes in the chart (%d) or the counters (%d)", p.ChartP2P, p.Stats.BytesP2P)
 	}
-	hashes := map[string]int64{}
 	o := origin.New(origin.Config{}) // the demo's origin: the same segments, byte for byte
-	for n := int64(0); n < 100; n++ {
-		s := sha256.Sum256(o.Segment(n))
-		hashes[hex.EncodeToString(s[:])] = n
-	}
-	browsertest.CheckFed(t, "demo page", p, hashes, 10)
+	browsertest.CheckFed(t, "demo page", p, browsertest.Hashes(o.Segment, 100), 10)
 	t.Logf("demo page: %d segments, %d B from peers (%d drawn), %d B from the CDN, %d links",
 		len(p.Fed), p.Stats.BytesP2P, p.ChartP2P, p.Stats.BytesCDN, p.Stats.Peers)
 }

@@ -5,6 +5,8 @@ package browsertest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -53,6 +55,17 @@ func Require(t *testing.T) {
 		}
 		t.Skip("browser side not built: run `make web`")
 	}
+}
+
+// Hashes maps the hex SHA-256 of the origin's first n segments to their
+// numbers (o.Segment: the built-in clip's bytes, the same in every origin).
+func Hashes(segment func(int64) []byte, n int64) map[string]int64 {
+	m := map[string]int64{}
+	for i := range n {
+		s := sha256.Sum256(segment(i))
+		m[hex.EncodeToString(s[:])] = i
+	}
+	return m
 }
 
 // CheckFed: every segment hls.js got is byte-identical to the origin's, in
