@@ -140,6 +140,7 @@ type Engine struct {
 	src       Source
 	pl        Player
 	self      uint32
+	gone      map[uint32]time.Duration // hashes of neighbours lost lately, until when their subtrees are suspect
 	rng       *rand.Rand
 
 	nbrs      map[PeerID]*neighbour
@@ -252,9 +253,11 @@ func (e *Engine) AddNeighbour(id PeerID) {
 
 // RemoveNeighbour tells the engine the link to id is gone.
 func (e *Engine) RemoveNeighbour(id PeerID) {
-	if e.nbrs[id] == nil {
+	n := e.nbrs[id]
+	if n == nil {
 		return
 	}
+	e.forget(n.hash)
 	delete(e.nbrs, id)
 	e.nbrIDs.del(id)
 	e.syncList()

@@ -245,7 +245,7 @@ func (e *Engine) candidate(k int, rootBelow uint32) *neighbour {
 		}
 		st := n.state[k]
 		full := st.Slots == 0 && !(st.Swap && e.slotsFor(k) > 0)
-		if !st.Fed || full || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth {
+		if !st.Fed || full || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth || e.orphaned(st.Path) {
 			continue
 		}
 		if treeRoot(n, k) >= rootBelow {
@@ -364,4 +364,37 @@ func (e *Engine) evictLeaf(k int) {
 	e.nchild--
 	e.send(c.id, &Message{Type: TReject, Stripe: uint8(k)})
 	e.markDirty()
+}
+
+// suspectFor is how long the subtree of a lost neighbour is not trusted:
+// its members' "fed" may be stale (they lost their feed with it), and
+// subscribing among them would make a tree with no root.
+const suspectFor = 4 * time.Second
+
+// forget marks a lost neighbour's subtree suspect for a while.
+func (e *Engine) forget(hash uint32) {
+	if e.gone == nil {
+		e.gone = map[uint32]time.Duration{}
+	}
+	now := e.clk.Now()
+	for h, until := range e.gone {
+		if until <= now {
+			delete(e.gone, h)
+		}
+	}
+	e.gone[hash] = now + suspectFor
+}
+
+// orphaned reports that a path runs through a neighbour lost lately.
+func (e *Engine) orphaned(path []uint32) bool {
+	if len(e.gone) == 0 {
+		return false
+	}
+	now := e.clk.Now()
+	for _, h := range path {
+		if until, ok := e.gone[h]; ok && until > now {
+			return true
+		}
+	}
+	return false
 }
