@@ -362,3 +362,40 @@ func TestNeedMovesTheDeadline(t *testing.T) {
 		w.checkBytes(t, b, 1)
 	})
 }
+
+// When a neighbour is lost, peers whose path runs through it are not taken
+// as upstream for a while (their "fed" may be stale); afterwards they are.
+func TestLostNeighboursSubtreeIsSuspect(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(1)
+		p := w.add(Config{})
+		w.r.do(func() {
+			p.eng.AddNeighbour("dead")
+			p.eng.AddNeighbour("orphan")
+			p.eng.AddNeighbour("other")
+			dead := p.eng.nbrs["dead"].hash
+			fed := func(path ...uint32) []StripeState {
+				return []StripeState{{Path: path, Fed: true, Slots: 2}, {}, {}, {}}
+			}
+			p.eng.nbrs["orphan"].state = fed(dead)
+			p.eng.nbrs["other"].state = fed(12345, 678)
+			p.eng.RemoveNeighbour("dead")
+			for range 20 {
+				if c := p.eng.candidate(0, ^uint32(0)); c == nil || c.id != "other" {
+					t.Fatalf("candidate %v: the orphan (under the lost peer) was taken", c)
+				}
+			}
+			p.eng.nbrs["other"].state = fed(12345) // and now only the orphan offers slots
+			p.eng.nbrs["other"].state[0].Slots = 0
+			if c := p.eng.candidate(0, ^uint32(0)); c != nil {
+				t.Fatalf("candidate %s within the suspect time", c.id)
+			}
+		})
+		time.Sleep(suspectFor + time.Second)
+		w.r.do(func() {
+			if c := p.eng.candidate(0, ^uint32(0)); c == nil || c.id != "orphan" {
+				t.Fatalf("after the suspect time: %v", c)
+			}
+		})
+	})
+}
