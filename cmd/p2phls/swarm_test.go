@@ -49,16 +49,13 @@ func TestSwarmEndToEnd(t *testing.T) {
 	}
 	ffMu.Unlock()
 	checkPlayers(t, res, 25)
-	// 30 % killed at once (3 of 10, SIGKILL, the first to join: the roots).
-	// The goal is the swarm's offload back to >= 90 % of its level
-	// within 2 segments; measured over the 10 s from 2 segments after the
-	// kill it is 0.87-0.92 of the level over the 16 s before (runs differ:
-	// BENCHMARKS). Asserted here: >= 0.8, so a swarm that does not re-form
-	// (about 0.5) fails.
+	// 30 % killed at once (3 of 10, SIGKILL, the first to join: the roots):
+	// the swarm's offload over the 10 s from 2 segments after the kill is
+	// back to >= 90 % of its level over the 16 s before.
 	before, after := res.OffloadBetween(res.KillAt-17, res.KillAt-1), res.OffloadBetween(res.KillAt+4, res.KillAt+14) // a sample at the kill may miss the dead
 	t.Logf("swarm offload: %.3f before the kill, %.3f from 2 segments after it (%.2f of it)", before, after, after/before)
-	if after < 0.8*before {
-		t.Errorf("offload %.3f after the kill, want >= 0.8 x %.3f", after, before)
+	if after < 0.9*before {
+		t.Errorf("offload %.3f after the kill, want >= 0.9 x %.3f", after, before)
 	}
 	var windows []string
 	for a := res.KillAt - 6; a < res.KillAt+14; a += 2 {
