@@ -37,9 +37,14 @@ type client struct {
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
+	return dialPath(t, addr, "/v1/ws")
+}
+
+func dialPath(t *testing.T, addr, path string) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/v1/ws", nil)
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+path, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -80,18 +85,24 @@ func (c *client) send(v any) {
 // next returns the next message of type typ, skipping others.
 func (c *client) next(typ string) map[string]any {
 	c.t.Helper()
+	return c.nextWhere(typ, func(m map[string]any) bool { return m["type"] == typ })
+}
+
+// nextWhere waits for a message that ok accepts, skipping others.
+func (c *client) nextWhere(what string, ok func(map[string]any) bool) map[string]any {
+	c.t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
 		select {
-		case m, ok := <-c.in:
-			if !ok {
-				c.t.Fatalf("connection closed while waiting for %q", typ)
+		case m, open := <-c.in:
+			if !open {
+				c.t.Fatalf("connection closed while waiting for %q", what)
 			}
-			if m["type"] == typ {
+			if ok(m) {
 				return m
 			}
 		case <-timeout:
-			c.t.Fatalf("no %q message within 5s", typ)
+			c.t.Fatalf("no %q message within 5s", what)
 		}
 	}
 }

@@ -45,6 +45,7 @@ func (t *Tracker) Handler(ctx context.Context, cfg HandlerConfig) http.Handler {
 	mux.HandleFunc("GET /v1/swarms/{swarm}/peers", h.peers)
 	mux.HandleFunc("POST /v1/stats", h.stats)
 	mux.HandleFunc("GET /v1/ws", h.ws)
+	mux.HandleFunc("GET /announce", h.announce)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -215,6 +216,19 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
+	h.serveWS(w, r, func(sess *Session) msgHandler { return sess }, func(ctx context.Context, sess *Session) { sess.Disconnect(ctx) })
+}
+
+// announce serves the WebTorrent tracker protocol (wt.go) on /announce.
+func (h *handler) announce(w http.ResponseWriter, r *http.Request) {
+	var wc *wtConn
+	h.serveWS(w, r, func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
+		func(ctx context.Context, sess *Session) { wc.close(ctx); sess.Disconnect(ctx) })
+}
+
+// serveWS accepts a WebSocket, registers the connection and feeds its
+// messages to the handler made for it until it ends.
+func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, mk func(*Session) msgHandler, end func(context.Context, *Session)) {
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.Origins, InsecureSkipVerify: len(h.cfg.Origins) == 0})
 	if err != nil {
 		h.t.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
@@ -232,9 +246,9 @@ func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
 		_ = c.Close(websocket.StatusGoingAway, "tracker shutting down")
 		return
 	}
-	readLoop(h.ctx, c, sess)
+	readLoop(h.ctx, c, mk(sess))
 	sink.Close(int(websocket.StatusNormalClosure), "")
 	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	sess.Disconnect(dctx)
+	end(dctx, sess)
 }

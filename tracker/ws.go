@@ -106,8 +106,15 @@ func (s *wsSink) write(b []byte) error {
 	return s.c.Write(ctx, websocket.MessageText, b)
 }
 
-// readLoop feeds the session until the connection ends.
-func readLoop(ctx context.Context, c *websocket.Conn, sess *Session) {
+// msgHandler is what a connection's messages go to: a Session (our protocol)
+// or a wtConn (WebTorrent's).
+type msgHandler interface {
+	Handle(ctx context.Context, raw []byte)
+	TooLarge()
+}
+
+// readLoop feeds the handler until the connection ends.
+func readLoop(ctx context.Context, c *websocket.Conn, sess msgHandler) {
 	for {
 		typ, r, err := c.Reader(ctx)
 		if err != nil {

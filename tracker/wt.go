@@ -1,0 +1,259 @@
+package tracker
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/p2phls/p2phls/tracker/peerstore"
+)
+
+// The WebTorrent tracker protocol on /announce, so stock WebTorrent and
+// p2p-media-loader clients form swarms through this tracker: JSON over
+// WebSocket; "announce" with WebRTC offers that the tracker hands to other
+// peers of the swarm, answers relayed back by to_peer_id/offer_id, "stopped",
+// "scrape". info_hash and peer_id are 20-character binary strings. Each
+// (connection, info_hash) is a member of swarm "wt-{hex info_hash}" in the
+// peer store, so several tracker nodes on Redis relay between them as they
+// do for /v1/ws.
+
+// wtInterval is the re-announce interval told to clients, seconds.
+const wtInterval = 120
+
+// wtMaxOffers bounds the offers of one announce.
+const wtMaxOffers = 20
+
+type wtMsg struct {
+	Action   string          `json:"action"`
+	InfoHash json.RawMessage `json:"info_hash"` // a string; a list in scrape
+	PeerID   string          `json:"peer_id"`
+	NumWant  int             `json:"numwant"`
+	Event    string          `json:"event"`
+	Offers   []wtOffer       `json:"offers"`
+	Answer   json.RawMessage `json:"answer"`
+	ToPeerID string          `json:"to_peer_id"`
+	OfferID  string          `json:"offer_id"`
+}
+
+type wtOffer struct {
+	Offer   json.RawMessage `json:"offer"`
+	OfferID string          `json:"offer_id"`
+}
+
+// wtConn is one /announce connection: its swarms, each a Session of its own.
+type wtConn struct {
+	t      *Tracker
+	conn   *Session // the connection: limits, counts
+	mu     sync.Mutex
+	swarms map[string]*Session // by info_hash
+}
+
+func newWTConn(t *Tracker, conn *Session) *wtConn {
+	return &wtConn{t: t, conn: conn, swarms: map[string]*Session{}}
+}
+
+// binary20 says whether s is a 20-character binary string.
+func binary20(s string) bool {
+	n := 0
+	for _, r := range s {
+		if r > 0xff {
+			return false
+		}
+		n++
+	}
+	return n == 20
+}
+
+// hex20 is the hex of a 20-character binary string.
+func hex20(s string) string {
+	b := make([]byte, 0, 20)
+	for _, r := range s {
+		b = append(b, byte(r))
+	}
+	return hex.EncodeToString(b)
+}
+
+func wtSwarm(ih string) string { return "wt-" + hex20(ih) }
+
+// wtID is a member's id in the store: peer and swarm, since one client may
+// announce several swarms with one peer_id.
+func wtID(peer, ih string) string { return hex20(peer) + "." + hex20(ih)[:16] }
+
+// Handle takes one message.
+func (c *wtConn) Handle(ctx context.Context, raw []byte) {
+	if !c.conn.allow() {
+		c.t.m.errors.WithLabelValues(CodeRateLimited).Inc()
+		return
+	}
+	var m wtMsg
+	if err := json.Unmarshal(raw, &m); err != nil {
+		c.fail("", "malformed JSON")
+		return
+	}
+	c.t.m.messages.WithLabelValues("wt_" + m.Action).Inc()
+	switch m.Action {
+	case "announce":
+		c.announce(ctx, m)
+	case "scrape":
+		c.scrape(ctx, m)
+	default:
+		c.fail("", fmt.Sprintf("unknown action %q", truncate(m.Action, 40)))
+	}
+}
+
+// TooLarge answers a message over the size limit.
+func (c *wtConn) TooLarge() { c.fail("", fmt.Sprintf("message over %d bytes", MaxMessage)) }
+
+func (c *wtConn) fail(ih, reason string) {
+	c.t.m.errors.WithLabelValues("wt_failure").Inc()
+	m := map[string]any{"action": "announce", "failure reason": reason}
+	if ih != "" {
+		m["info_hash"] = ih
+	}
+	c.conn.sink.Send(encode(m))
+}
+
+func (c *wtConn) announce(ctx context.Context, m wtMsg) {
+	var ih string
+	if json.Unmarshal(m.InfoHash, &ih) != nil || !binary20(ih) || !binary20(m.PeerID) {
+		c.fail("", "info_hash and peer_id must be 20-byte strings")
+		return
+	}
+	if len(m.Offers) > wtMaxOffers {
+		c.fail(ih, fmt.Sprintf("more than %d offers", wtMaxOffers))
+		return
+	}
+	if m.Event == "stopped" {
+		c.leave(ctx, ih)
+		return
+	}
+	s, err := c.member(ctx, ih, m.PeerID)
+	if err != nil {
+		c.fail(ih, err.Error())
+		return
+	}
+	if len(m.Answer) > 0 && m.ToPeerID != "" {
+		c.relayAnswer(ctx, s, ih, m)
+		return
+	}
+	c.reply(ctx, ih)
+	c.relayOffers(ctx, s, ih, m)
+}
+
+// member returns this connection's Session in swarm ih, joining it if new.
+func (c *wtConn) member(ctx context.Context, ih, peer string) (*Session, error) {
+	c.mu.Lock()
+	s := c.swarms[ih]
+	c.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	t := c.t
+	p := peerstore.Peer{ID: wtID(peer, ih), Swarm: wtSwarm(ih), Node: t.cfg.Node, Joined: t.cfg.Now()}
+	if err := t.cfg.Store.Put(ctx, p, t.ttl()); err != nil {
+		t.log.Warn("announce failed: store", "err", err)
+		return nil, fmt.Errorf("peer registry unavailable; retry later")
+	}
+	s = &Session{t: t, sink: c.conn.sink, remote: c.conn.remote, lim: c.conn.lim, joined: true, peer: p}
+	t.mu.Lock()
+	t.local[p.ID] = s
+	t.mu.Unlock()
+	t.m.peers.Inc()
+	c.mu.Lock()
+	c.swarms[ih] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+func (c *wtConn) leave(ctx context.Context, ih string) {
+	c.mu.Lock()
+	s := c.swarms[ih]
+	delete(c.swarms, ih)
+	c.mu.Unlock()
+	if s != nil {
+		s.leave(ctx)
+	}
+}
+
+// close leaves every swarm of the connection.
+func (c *wtConn) close(ctx context.Context) {
+	c.mu.Lock()
+	all := c.swarms
+	c.swarms = map[string]*Session{}
+	c.mu.Unlock()
+	for _, s := range all {
+		s.leave(ctx)
+	}
+}
+
+func (c *wtConn) counts(ctx context.Context, ih string) (complete, incomplete int) {
+	si, err := c.t.cfg.Store.Swarm(ctx, wtSwarm(ih))
+	if err != nil {
+		return 0, 0
+	}
+	return 0, si.Peers // seeding does not apply to live streams: every member counts as a leecher
+}
+
+func (c *wtConn) reply(ctx context.Context, ih string) {
+	complete, incomplete := c.counts(ctx, ih)
+	c.conn.sink.Send(encode(map[string]any{"action": "announce", "interval": wtInterval, "info_hash": ih,
+		"complete": complete, "incomplete": incomplete}))
+}
+
+// relayOffers gives each offer to a different peer of the swarm, best first.
+func (c *wtConn) relayOffers(ctx context.Context, s *Session, ih string, m wtMsg) {
+	if len(m.Offers) == 0 {
+		return
+	}
+	n := len(m.Offers)
+	if m.NumWant > 0 {
+		n = min(n, m.NumWant)
+	}
+	peers, err := c.t.peerList(ctx, s.peer.Swarm, s.peer.ID, n)
+	if err != nil {
+		return
+	}
+	for i, p := range peers {
+		o := m.Offers[i]
+		msg := encode(map[string]any{"action": "announce", "offer": o.Offer, "offer_id": o.OfferID,
+			"peer_id": m.PeerID, "info_hash": ih})
+		if err := c.t.route(ctx, s.peer.Swarm, p.ID, msg); err == nil {
+			c.t.m.relayed.WithLabelValues("wt_offer").Inc()
+		}
+	}
+}
+
+func (c *wtConn) relayAnswer(ctx context.Context, s *Session, ih string, m wtMsg) {
+	if !binary20(m.ToPeerID) {
+		c.fail(ih, "to_peer_id must be a 20-byte string")
+		return
+	}
+	msg := encode(map[string]any{"action": "announce", "answer": m.Answer, "offer_id": m.OfferID,
+		"peer_id": m.PeerID, "info_hash": ih})
+	if err := c.t.route(ctx, s.peer.Swarm, wtID(m.ToPeerID, ih), msg); err != nil {
+		c.fail(ih, "the peer answered is gone")
+		return
+	}
+	c.t.m.relayed.WithLabelValues("wt_answer").Inc()
+}
+
+func (c *wtConn) scrape(ctx context.Context, m wtMsg) {
+	var list []string
+	var one string
+	if json.Unmarshal(m.InfoHash, &one) == nil {
+		list = []string{one}
+	} else if json.Unmarshal(m.InfoHash, &list) != nil || len(list) > 100 {
+		c.fail("", "scrape needs info_hash: a string or a list of at most 100")
+		return
+	}
+	files := map[string]any{}
+	for _, ih := range list {
+		if binary20(ih) {
+			complete, incomplete := c.counts(ctx, ih)
+			files[ih] = map[string]int{"complete": complete, "incomplete": incomplete, "downloaded": 0}
+		}
+	}
+	c.conn.sink.Send(encode(map[string]any{"action": "scrape", "files": files}))
+}

@@ -1,0 +1,106 @@
+package tracker_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/p2phls/p2phls/internal/redistest"
+)
+
+// WebTorrent clients' ids and info hashes: 20-character binary strings.
+const (
+	wtHash = "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\u00f0\u00f1\u00f2\u00f3\u00f4\u00f5\u00f6\u00f7\u00f8\u00ff" // as JSON carries them: code points 0-255
+	peerA  = "-WW0001-aaaaaaaaaaaa"
+	peerB  = "-WW0001-bbbbbbbbbbbb"
+)
+
+func wtAnnounce(c *client, peer string, extra map[string]any) {
+	m := map[string]any{"action": "announce", "info_hash": wtHash, "peer_id": peer, "numwant": 5, "uploaded": 0, "downloaded": 0, "left": 1}
+	for k, v := range extra {
+		m[k] = v
+	}
+	c.send(m)
+}
+
+func (c *client) nextAction(what string, has string) map[string]any {
+	c.t.Helper()
+	return c.nextWhere(what, func(m map[string]any) bool { _, ok := m[has]; return ok })
+}
+
+// An offer announced by one client reaches another member of the swarm with
+// the offerer's peer_id; its answer comes back by to_peer_id and offer_id;
+// announce replies carry interval and counts; scrape counts; stopped leaves.
+func testWebTorrentSwarm(t *testing.T, addrA, addrB string) {
+	a, b := dialPath(t, addrA, "/announce"), dialPath(t, addrB, "/announce")
+	wtAnnounce(b, peerB, map[string]any{"event": "started"})
+	if r := b.nextAction("announce reply", "interval"); r["interval"].(float64) <= 0 || r["info_hash"] != wtHash {
+		t.Fatalf("reply: %v", r)
+	}
+	offer := map[string]any{"type": "offer", "sdp": "v=0 fake"}
+	wtAnnounce(a, peerA, map[string]any{"event": "started", "offers": []any{map[string]any{"offer": offer, "offer_id": "off-1"}}})
+	if r := a.nextAction("announce reply", "interval"); r["incomplete"].(float64) != 2 {
+		t.Fatalf("reply to A: %v", r)
+	}
+	got := b.nextAction("offer", "offer")
+	if got["peer_id"] != peerA || got["offer_id"] != "off-1" || got["info_hash"] != wtHash || got["offer"].(map[string]any)["sdp"] != "v=0 fake" {
+		t.Fatalf("offer at B: %v", got)
+	}
+	wtAnnounce(b, peerB, map[string]any{"answer": map[string]any{"type": "answer", "sdp": "v=0 ans"}, "offer_id": "off-1", "to_peer_id": peerA})
+	ans := a.nextAction("answer", "answer")
+	if ans["peer_id"] != peerB || ans["offer_id"] != "off-1" || ans["answer"].(map[string]any)["sdp"] != "v=0 ans" {
+		t.Fatalf("answer at A: %v", ans)
+	}
+	a.send(map[string]any{"action": "scrape", "info_hash": []string{wtHash}})
+	sc := a.nextAction("scrape", "files")
+	if f := sc["files"].(map[string]any)[wtHash].(map[string]any); f["incomplete"].(float64) != 2 {
+		t.Fatalf("scrape: %v", sc)
+	}
+	wtAnnounce(b, peerB, map[string]any{"event": "stopped"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a.send(map[string]any{"action": "scrape", "info_hash": wtHash})
+		f := a.nextAction("scrape", "files")["files"].(map[string]any)[wtHash].(map[string]any)
+		if f["incomplete"].(float64) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after stopped: %v", f)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestWebTorrentAnnounceOneNode(t *testing.T) {
+	s := startServer(t, "", time.Second)
+	testWebTorrentSwarm(t, s.Addr, s.Addr)
+}
+
+func TestWebTorrentAnnounceAcrossNodesOnRedis(t *testing.T) {
+	rd := redistest.Start(t)
+	a, b := startServer(t, rd.URL, time.Second), startServer(t, rd.URL, time.Second)
+	testWebTorrentSwarm(t, a.Addr, b.Addr)
+}
+
+// Bad announces get a "failure reason" and cost the connection nothing.
+func TestWebTorrentBadInput(t *testing.T) {
+	s := startServer(t, "", time.Second)
+	c := dialPath(t, s.Addr, "/announce")
+	for _, bad := range []map[string]any{
+		{"action": "announce", "info_hash": "short", "peer_id": peerA},
+		{"action": "announce", "info_hash": wtHash, "peer_id": strings.Repeat("€", 20)},
+		{"action": "dance"},
+		{"action": "announce", "info_hash": wtHash, "peer_id": peerA, "answer": map[string]any{"sdp": "x"}, "to_peer_id": "nobody"},
+	} {
+		c.send(bad)
+		if r := c.nextAction("failure", "failure reason"); r["failure reason"] == "" {
+			t.Fatalf("%v: %v", bad, r)
+		}
+	}
+	c.sendRaw([]byte("{not json"))
+	c.nextAction("failure", "failure reason")
+	wtAnnounce(c, peerA, nil)
+	if r := c.nextAction("announce reply", "interval"); r["incomplete"].(float64) != 1 {
+		t.Fatalf("after bad input: %v", r)
+	}
+}
