@@ -4,7 +4,7 @@ BIN := bin/p2phls
 # ("context deadline exceeded" with no failing input, golang/go#75804, fixed in Go 1.27)
 FUZZTIME ?= 100000x
 
-.PHONY: build web demo test fuzz bench-tracker clean
+.PHONY: build web e2e-bundle demo test fuzz bench-tracker clean
 
 build: web
 	$(GO) build -o $(BIN) ./cmd/p2phls
@@ -18,15 +18,21 @@ web: node_modules
 	$(GO) run ./web/compress web/dist/p2phls.wasm web/dist/wasm_exec.js web/dist/hls.min.js
 
 node_modules: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts   # no native builds (bittorrent-tracker's optional modules)
 	touch node_modules
+
+## e2e-bundle: stock p2p-media-loader + hls.js for the comparison tests (web/e2e/p2pml)
+e2e-bundle: node_modules
+	npx esbuild web/e2e/p2pml/entry.js --bundle --format=iife --log-level=warning --outfile=web/e2e/p2pml/dist/p2pml.js \
+		--alias:p2p-media-loader-hlsjs=./node_modules/p2p-media-loader-hlsjs/dist/p2p-media-loader-hlsjs.es.js \
+		--alias:p2p-media-loader-core=./node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js
 
 ## demo: the main job on embedded defaults, all on loopback.
 demo: build
 	$(BIN) demo
 
 ## test: every test (unit, Redis, end to end), vet, and a short fuzz run.
-test: web
+test: web e2e-bundle
 	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./engine ./peer ./transport ./web/wasm   # the browser build
