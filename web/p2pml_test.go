@@ -1,14 +1,12 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -52,13 +50,6 @@ func TestP2PMediaLoaderThroughOurTracker(t *testing.T) {
 	page := httptest.NewServer(mux)
 	defer page.Close()
 
-	cmd := exec.Command("node", "e2e/p2pml.mjs", "--url", page.URL+"/", "--pages", "2", "--seconds", "40", "--stagger", "8")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browsers: %v\n%s", err, stderr.Bytes())
-	}
 	var res struct {
 		Pages []struct {
 			CurrentTime         float64
@@ -67,14 +58,8 @@ func TestP2PMediaLoaderThroughOurTracker(t *testing.T) {
 			Errors              []string
 			Fed                 []struct{ URL, SHA256 string }
 		} `json:"pages"`
-		Logs []string `json:"logs"`
 	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("browsers: %v\n%s", err, out)
-	}
-	for _, l := range res.Logs {
-		t.Log(l)
-	}
+	browsertest.Script(t, &res, "web/e2e/p2pml.mjs", "--url", page.URL+"/", "--pages", "2", "--seconds", "40", "--stagger", "8")
 	hashes := browsertest.Hashes(o.Segment, 200)
 	var p2p, up int64
 	for i, p := range res.Pages {

@@ -99,26 +99,35 @@ func Run(t *testing.T, url string, pages int, d time.Duration, shot string) []Pa
 		t.Fatal(err)
 	}
 	shotPath, _ := filepath.Abs(filepath.Join(dir, shot))
-	cmd := exec.Command("node", filepath.Join(root(), "web/e2e/viewers.mjs"), "--url", url, "--pages", fmt.Sprint(pages),
-		"--seconds", fmt.Sprint(int(d.Seconds())), "--screenshot", shotPath)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browser run: %v\n%s", err, stderr.Bytes())
-	}
 	var r struct {
-		Pages []Page   `json:"pages"`
-		Logs  []string `json:"logs"`
+		Pages []Page `json:"pages"`
 	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("browser run output: %v\n%s", err, out)
-	}
-	for _, l := range r.Logs {
-		t.Log(l)
-	}
+	Script(t, &r, "web/e2e/viewers.mjs", "--url", url, "--pages", fmt.Sprint(pages),
+		"--seconds", fmt.Sprint(int(d.Seconds())), "--screenshot", shotPath)
 	t.Logf("screenshot: %s", shotPath)
 	return r.Pages
+}
+
+// Script runs a node script of the repository (path from its root) that
+// prints one JSON object, decodes it into out and logs its "logs".
+func Script(t *testing.T, out any, script string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("node", append([]string{filepath.Join(root(), script)}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, stderr.Bytes())
+	}
+	var logs struct {
+		Logs []string `json:"logs"`
+	}
+	if err := json.Unmarshal(b, out); err != nil || json.Unmarshal(b, &logs) != nil {
+		t.Fatalf("%s output: %v\n%s", script, err, b)
+	}
+	for _, l := range logs.Logs {
+		t.Log(l)
+	}
 }
 
 // root is the repository's directory.
