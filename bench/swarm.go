@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/p2phls/p2phls/internal/tick"
 	"github.com/p2phls/p2phls/player"
 )
 
@@ -256,14 +257,7 @@ func sampleStats(ctx context.Context, procs []*Proc) func() []Sample {
 	go func() {
 		defer close(done)
 		start := time.Now()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		tick.Every(ctx, time.Second, func() {
 			s := Sample{T: time.Since(start).Seconds(), BytesP2P: make([]int64, len(procs)), BytesCDN: make([]int64, len(procs))}
 			for i, p := range procs {
 				raw, ps := fetchStats(p.Addr)
@@ -274,7 +268,7 @@ func sampleStats(ctx context.Context, procs []*Proc) func() []Sample {
 				s.BytesP2P[i], s.BytesCDN[i] = ps.BytesP2P, ps.BytesCDN
 			}
 			tl = append(tl, s)
-		}
+		})
 	}()
 	return func() []Sample {
 		<-done

@@ -18,9 +18,6 @@ import (
 // BlockSize is the unit of checking: blocks of a stripe, from its start.
 const BlockSize = 16 << 10
 
-// MaxBlocks bounds the digests of one segment (a 64 MiB segment in 16 KiB blocks, plus one per stripe).
-const MaxBlocks = MaxSegSize/BlockSize + MaxStripes
-
 // ErrBadData is reported for a peer whose bytes did not match the digests.
 var ErrBadData = errors.New("engine: data does not match the segment's digests")
 

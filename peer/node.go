@@ -17,6 +17,7 @@ import (
 
 	"github.com/p2phls/p2phls/engine"
 	"github.com/p2phls/p2phls/hls"
+	"github.com/p2phls/p2phls/internal/tick"
 	"github.com/p2phls/p2phls/tracker/client"
 	"github.com/p2phls/p2phls/transport"
 )
@@ -144,9 +145,9 @@ func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	if n.tc != nil {
 		wg.Go(func() { _ = n.tc.Run(ctx) })
-		wg.Go(func() { every(ctx, 3*time.Second, n.morePeers) })
+		wg.Go(func() { tick.Every(ctx, 3*time.Second, n.morePeers) })
 	}
-	wg.Go(func() { every(ctx, 500*time.Millisecond, n.copyStats) })
+	wg.Go(func() { tick.Every(ctx, 500*time.Millisecond, n.copyStats) })
 	err := hls.Follow(ctx, hls.FollowConfig{URL: n.cfg.Playlist, Source: n.src, Logger: n.log,
 		OnMedia: n.onMedia, OnSegment: n.onSegment})
 	if err == nil { // ENDLIST: keep serving until stopped

@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"context"
 	"sync"
 	"time"
 )
@@ -77,18 +76,4 @@ func (c *clock) AfterFunc(d time.Duration, f func()) func() {
 		})
 	})
 	return func() { stopped = true; t.Stop() }
-}
-
-// every runs f every d until ctx ends.
-func every(ctx context.Context, d time.Duration, f func()) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
 }

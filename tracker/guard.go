@@ -54,11 +54,9 @@ func (s *Session) unwatch() {
 // Publish sends msg to every peer of swarm joined on this node.
 func (t *Tracker) Publish(swarm string, msg []byte) {
 	t.mu.Lock()
-	var to []*Session
-	for _, s := range t.local {
-		if s.peer.Swarm == swarm {
-			to = append(to, s)
-		}
+	to := make([]*Session, 0, len(t.swarm[swarm]))
+	for s := range t.swarm[swarm] {
+		to = append(to, s)
 	}
 	t.mu.Unlock()
 	for _, s := range to {

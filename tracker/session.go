@@ -144,11 +144,8 @@ func (s *Session) join(ctx context.Context, m Message) error {
 		s.t.log.Warn("join: listing peers failed", "err", err)
 	}
 	s.t.mu.Lock()
-	if old := s.t.local[id]; old != nil && old != s { // a pinned id joined again: the newer wins
-		old.joined = false
-	}
-	s.t.local[id] = s
 	s.joined, s.peer = true, p // under t.mu: the heartbeat reads s.peer
+	s.t.addLocal(s)
 	s.t.mu.Unlock()
 	s.t.m.peers.Inc()
 	on := s.watch(m.Playlist)
@@ -201,9 +198,7 @@ func (s *Session) leave(ctx context.Context) {
 		return
 	}
 	s.t.mu.Lock()
-	if s.t.local[s.peer.ID] == s {
-		delete(s.t.local, s.peer.ID)
-	}
+	s.t.removeLocal(s)
 	s.t.mu.Unlock()
 	if err := s.t.cfg.Store.Remove(ctx, s.peer.Swarm, s.peer.ID); err != nil {
 		s.t.log.Warn("leave: store", "err", err)

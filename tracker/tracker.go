@@ -58,7 +58,8 @@ type Tracker struct {
 	log   *slog.Logger
 	m     *Metrics
 	mu    sync.Mutex
-	local map[string]*Session // joined sessions by peer id
+	local map[string]*Session              // joined sessions by peer id
+	swarm map[string]map[*Session]struct{} // the same, by swarm (Publish)
 	all   map[*Session]struct{}
 	stop  func()
 	wg    sync.WaitGroup    // connection writers, flushed on Shutdown
@@ -80,7 +81,7 @@ func New(ctx context.Context, cfg Config) (*Tracker, error) {
 	}
 	setDefaults(&cfg)
 	t := &Tracker{cfg: cfg, log: cfg.Logger.With("node", cfg.Node), m: cfg.Metrics,
-		local: map[string]*Session{}, all: map[*Session]struct{}{},
+		local: map[string]*Session{}, all: map[*Session]struct{}{}, swarm: map[string]map[*Session]struct{}{},
 		ips:   map[string]*perIP{},
 		guard: guard{reports: map[string]map[string]bool{}, banned: map[string]time.Time{}}, done: make(chan struct{}), quit: make(chan struct{})}
 	stop, err := cfg.Bus.Subscribe(ctx, cfg.Node, t.deliver)
@@ -279,4 +280,31 @@ func (t *Tracker) Ranked(ctx context.Context, swarm, exclude string, n int) ([]p
 		return nil, fmt.Errorf("tracker: list %s: %w", swarm, err)
 	}
 	return Rank(peers, exclude, n, t.cfg.Now()), nil
+}
+
+// addLocal makes s the local session of its peer id (a pinned id joined
+// again: the newer wins). Under t.mu.
+func (t *Tracker) addLocal(s *Session) {
+	if old := t.local[s.peer.ID]; old != nil && old != s {
+		old.joined = false
+		t.removeLocal(old)
+	}
+	t.local[s.peer.ID] = s
+	if t.swarm[s.peer.Swarm] == nil {
+		t.swarm[s.peer.Swarm] = map[*Session]struct{}{}
+	}
+	t.swarm[s.peer.Swarm][s] = struct{}{}
+}
+
+// removeLocal forgets s. Under t.mu.
+func (t *Tracker) removeLocal(s *Session) {
+	if t.local[s.peer.ID] == s {
+		delete(t.local, s.peer.ID)
+	}
+	if m := t.swarm[s.peer.Swarm]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(t.swarm, s.peer.Swarm)
+		}
+	}
 }

@@ -158,7 +158,7 @@ func (c *wtConn) member(ctx context.Context, ih, peer string) (*Session, error) 
 	}
 	s = &Session{t: t, sink: c.conn.sink, remote: c.conn.remote, lim: c.conn.lim, joined: true, peer: p}
 	t.mu.Lock()
-	t.local[p.ID] = s
+	t.addLocal(s)
 	t.mu.Unlock()
 	t.m.peers.Inc()
 	c.mu.Lock()

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/p2phls/p2phls/internal/tick"
 )
 
 // ErrNotConnected is returned when a message cannot be sent now.
@@ -253,20 +255,12 @@ func (c *Client) statsLoop(ctx context.Context, ws *websocket.Conn) {
 	if c.cfg.StatsFn == nil {
 		return
 	}
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	tick.Every(ctx, 2*time.Second, func() {
+		if c.ID() != "" {
+			s := c.cfg.StatsFn()
+			_ = c.write(ctx, ws, msg{Type: "stats", Stats: &s, UploadCap: c.cfg.UploadCap})
 		}
-		if c.ID() == "" {
-			continue
-		}
-		s := c.cfg.StatsFn()
-		_ = c.write(ctx, ws, msg{Type: "stats", Stats: &s, UploadCap: c.cfg.UploadCap})
-	}
+	})
 }
 
 func (c *Client) leave(ws *websocket.Conn) {
