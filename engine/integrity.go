@@ -121,10 +121,11 @@ func (e *Engine) reject(s *segment, k int) {
 	}
 	err := fmt.Errorf("%w: segment %s stripe %d bytes %d-%d", ErrBadData, s.info.ID, k, st.ok, st.got)
 	e.stats.BadBlocks++
-	for _, id := range st.from {
+	from := slices.Clone(st.from) // blame truncates this stripe too
+	e.truncate(s, k)
+	for _, id := range from {
 		e.blame(id, err)
 	}
-	e.truncate(s, k)
 }
 
 // truncate forgets stripe k's bytes past its usable prefix.
@@ -147,6 +148,7 @@ func (e *Engine) truncate(s *segment, k int) {
 // closes the link and keeps the peer away).
 func (e *Engine) blame(id PeerID, err error) {
 	e.RemoveNeighbour(id) // at once: its messages still on their way are ignored
+	e.purge(id)
 	if r, ok := e.tr.(Reporter); ok {
 		r.Misbehaved(id, err)
 	}
@@ -167,4 +169,18 @@ func (st *stripe) bytes(a, z int64) []byte {
 		}
 	}
 	return out
+}
+
+// purge throws away the unchecked bytes of every stripe a caught peer had a
+// hand in (segments whose digests have not come yet): they are not counted as
+// bad blocks again, and the stripe is fetched again from another upstream or
+// the CDN.
+func (e *Engine) purge(id PeerID) {
+	for _, s := range e.segs {
+		for k := range s.stripes {
+			if slices.Contains(s.stripes[k].from, id) {
+				e.truncate(s, k)
+			}
+		}
+	}
 }

@@ -119,3 +119,49 @@ func TestNoDigestsMeansCDNNotUncheckedBytes(t *testing.T) {
 		})
 	})
 }
+
+// Bytes a poisoner sent for several segments wait for their digests; once
+// the first digests show it lying, its bytes still waiting elsewhere are
+// thrown away at once: one bad block counted per peer, every segment intact.
+func TestPoisonerCaughtOnceAcrossWaitingSegments(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(16)
+		liar := w.add(Config{})
+		liar.poison = true
+		w.publish(0, liar)
+		time.Sleep(2 * time.Second)
+		ps := []*tpeer{liar}
+		for range 3 {
+			ps = append(ps, w.add(Config{ConsumeOnly: true}))
+		}
+		for i := range ps {
+			w.r.do(func() { ps[i].eng.SetIntegrity(true) })
+			for j := i + 1; j < len(ps); j++ {
+				w.link(ps[i], ps[j])
+			}
+		}
+		time.Sleep(2 * time.Second)
+		for s := int64(1); s <= 3; s++ { // three segments pushed before any digest
+			w.publishWithDigests(s, time.Duration(4-s)*700*time.Millisecond, ps...)
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(8 * time.Second)
+		synctest.Wait()
+		caught := 0
+		for _, p := range ps[1:] {
+			for s := int64(1); s <= 3; s++ {
+				w.checkBytes(t, p, s)
+			}
+			b := p.eng.Stats().BadBlocks
+			if b > 0 {
+				caught++
+			}
+			if b > 1 || b != int64(p.blamed[liar.id]) {
+				t.Errorf("%s: %d bad blocks, %d reports: want the poisoner caught once", p.id, b, p.blamed[liar.id])
+			}
+		}
+		if caught == 0 {
+			t.Fatal("the poisoner fed nobody: nothing shown")
+		}
+	})
+}
