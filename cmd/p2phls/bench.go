@@ -19,6 +19,9 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "tracker":
+		if wantsWebTorrent(args[1:]) {
+			return benchWT(ctx, args[1:], stdout)
+		}
 		return benchTracker(ctx, args[1:], stdout)
 	case "swarm":
 		return benchSwarm(ctx, args[1:], stdout)
@@ -33,6 +36,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 func benchTracker(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench tracker", flag.ContinueOnError)
 	clients := fs.Int("clients", 5000, "WebSocket clients (each joins a swarm of 20)")
+	fs.String("protocol", "p2phls", "p2phls (our signaling, /v1/ws) or webtorrent (/announce, against bittorrent-tracker)")
 	arms := fs.String("arms", "memory,redis3", "arms to run: memory (1 node, in-memory store), redis3 (3 nodes on one Redis)")
 	relays := fs.Int("relays", 5000, "signals relayed after the joins")
 	rate := fs.Int("rate", 2000, "signals per second")

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/p2phls/p2phls/sim"
@@ -42,15 +41,7 @@ func runSim(_ context.Context, args []string, stdout io.Writer) error {
 	}
 	r := sim.Run(c)
 	if *svg != "" {
-		f, err := os.Create(*svg)
-		if err != nil {
-			return err
-		}
-		if err := sim.WriteSVG(f, r); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := writeFile(*svg, func(w io.Writer) error { return sim.WriteSVG(w, r) }); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/p2phls/p2phls/bench"
+	"github.com/p2phls/p2phls/internal/testbin"
+)
+
+// `p2phls bench tracker --protocol webtorrent` at a small scale: the same
+// load against our /announce and bittorrent-tracker's server. Both answer
+// every announce and hand each of the 5 offers of an announce to another
+// member of the swarm — the protocol behaves the same on both — and every
+// figure the comparison needs is measured.
+func TestWebTorrentTrackerBenchBothServers(t *testing.T) {
+	testbin.Require(t, "node")
+	root, _ := filepath.Abs("../..")
+	if _, err := os.Stat(filepath.Join(root, "node_modules/bittorrent-tracker/server.js")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("npm bittorrent-tracker not installed (npm ci): %v", err)
+		}
+		t.Skip("npm bittorrent-tracker not installed: npm ci")
+	}
+	cmd := exec.Command(binPath, "bench", "tracker", "--protocol", "webtorrent", "--clients", "300", "--step", "1s",
+		"--start-rate", "400", "--max-rate", "600", "--offer-rates", "100", "--json")
+	cmd.Dir = root
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	var rep struct {
+		Servers []bench.WTReport `json:"servers"`
+		Ratios  map[string]float64
+	}
+	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Servers) != 2 {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	for _, s := range rep.Servers {
+		if s.RSSPerPeer <= 0 || s.MaxPlainRate < 400 || len(s.Offered) != 1 || len(s.CPUPerOfferUS) != 1 {
+			t.Errorf("%s: nothing measured: %+v", s.Name, s)
+			continue
+		}
+		o := s.Offered[0]
+		if o.Answered < 0.999 || o.Failures != 0 || o.OffersIn < int64(o.Sent)*5*99/100 {
+			t.Errorf("%s: %d announces with 5 offers: answered %.3f, %d failures, %d offers handed over (want %d)",
+				s.Name, o.Sent, o.Answered, o.Failures, o.OffersIn, 5*o.Sent)
+		}
+		t.Logf("%s: %.0f B per idle peer, %d plain announces/s held, %.0f µs CPU per announce with 5 offers", s.Name, s.RSSPerPeer, s.MaxPlainRate, s.CPUPerOfferUS[0])
+	}
+	if len(rep.Ratios) < 3 {
+		t.Errorf("ratios: %v", rep.Ratios)
+	}
+}
