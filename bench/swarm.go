@@ -133,6 +133,13 @@ func (r *SwarmResult) OffloadBetween(a, b float64) float64 {
 	return float64(p2p) / float64(p2p+cdn)
 }
 
+// Recovery compares the swarm's offload over the 16 s before the kill
+// (stopping a second short: a sample at the kill may miss the dead) with
+// its offload from 2 segments (4 s) after it, over the next 12 s.
+func (r *SwarmResult) Recovery() (before, after float64) {
+	return r.OffloadBetween(r.KillAt-17, r.KillAt-1), r.OffloadBetween(r.KillAt+4, r.KillAt+16)
+}
+
 // RunSwarm runs one arm and returns its figures; Origin and tracker are
 // children of this process and stopped at the end.
 func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {

@@ -67,7 +67,7 @@ func TestBrowsersAndNativePeersShareOneSwarm(t *testing.T) {
 		if p.Stats.BytesP2P == 0 || p.Stats.BytesUploaded == 0 {
 			t.Errorf("%s: %d bytes from peers, %d uploaded: want both > 0", name, p.Stats.BytesP2P, p.Stats.BytesUploaded)
 		}
-		browsertest.CheckFed(t, name, p, hashes, 20)
+		browsertest.CheckFed(t, name, p.Fed, hashes, 20)
 		t.Logf("%s: %d segments fed to hls.js, %d B from peers, %d B from the CDN, %d B uploaded, %d links",
 			name, len(p.Fed), p.Stats.BytesP2P, p.Stats.BytesCDN, p.Stats.BytesUploaded, p.Stats.Peers)
 	}

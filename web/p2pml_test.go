@@ -56,7 +56,7 @@ func TestP2PMediaLoaderThroughOurTracker(t *testing.T) {
 			P2P, HTTP, Uploaded int64
 			Peers               int
 			Errors              []string
-			Fed                 []struct{ URL, SHA256 string }
+			Fed                 []browsertest.Fed
 		} `json:"pages"`
 	}
 	browsertest.Script(t, &res, "web/e2e/p2pml.mjs", "--url", page.URL+"/", "--pages", "2", "--seconds", "40", "--stagger", "8")
@@ -67,14 +67,7 @@ func TestP2PMediaLoaderThroughOurTracker(t *testing.T) {
 		if len(p.Errors) > 0 || p.CurrentTime < 20 {
 			t.Errorf("%s: fatal errors %v, video at %.1f s after 45 s", name, p.Errors, p.CurrentTime)
 		}
-		if len(p.Fed) < 10 {
-			t.Errorf("%s: only %d fragments", name, len(p.Fed))
-		}
-		for _, f := range p.Fed {
-			if _, ok := hashes[f.SHA256]; !ok {
-				t.Fatalf("%s: %s is not byte-identical to any origin segment", name, f.URL)
-			}
-		}
+		browsertest.CheckFed(t, name, p.Fed, hashes, 10)
 		p2p += p.P2P
 		up += p.Uploaded
 		t.Logf("%s: %d peers, %d B from peers, %d B by HTTP, %d B uploaded, %d fragments", name, p.Peers, p.P2P, p.HTTP, p.Uploaded, len(p.Fed))

@@ -54,7 +54,7 @@ func TestDemoPageInBrowser(t *testing.T) {
 		t.Errorf("no P2P bytes in the chart (%d) or the counters (%d)", p.ChartP2P, p.Stats.BytesP2P)
 	}
 	o := origin.New(origin.Config{}) // the demo's origin: the same segments, byte for byte
-	browsertest.CheckFed(t, "demo page", p, browsertest.Hashes(o.Segment, 100), 10)
+	browsertest.CheckFed(t, "demo page", p.Fed, browsertest.Hashes(o.Segment, 100), 10)
 	t.Logf("demo page: %d segments, %d B from peers (%d drawn), %d B from the CDN, %d links",
 		len(p.Fed), p.Stats.BytesP2P, p.ChartP2P, p.Stats.BytesCDN, p.Stats.Peers)
 }

@@ -49,13 +49,12 @@ func TestSwarmEndToEnd(t *testing.T) {
 	}
 	ffMu.Unlock()
 	checkPlayers(t, res, 25)
-	// 30 % killed at once (3 of 10, SIGKILL, the first to join: the roots).
-	// The goal: the swarm's offload back to >= 90 % of its level
-	// within 2 segments. Measured over the 10 s from 2 segments after the
-	// kill against the 16 s before: 0.89-1.00 (BENCHMARKS; with 7 peers left
-	// the ceiling 1-1/N itself falls from 0.90 to 0.86). Asserted: >= 0.8,
-	// which a swarm that does not re-form (about 0.5) fails.
-	before, after := res.OffloadBetween(res.KillAt-17, res.KillAt-1), res.OffloadBetween(res.KillAt+4, res.KillAt+14) // a sample at the kill may miss the dead
+	// 3 of 10 killed at once (SIGKILL, the first to join: the roots): the
+	// swarm re-forms. With 7 of 10 left the ceiling 1-1/N itself falls from
+	// 0.90 to 0.86; the 90 % recovery is asserted on 20 peers
+	// (TestThirtyPercentOfPeersKilled). Here: >= 0.8, which a swarm that does
+	// not re-form (about 0.5) fails.
+	before, after := res.Recovery()
 	var windows []string
 	for a := res.KillAt - 6; a < res.KillAt+14; a += 2 {
 		windows = append(windows, fmt.Sprintf("%+.0fs %.2f", a-res.KillAt, res.OffloadBetween(a, a+2)))

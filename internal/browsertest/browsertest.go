@@ -38,11 +38,15 @@ type Page struct {
 		BytesUploaded int64 `json:"bytes_uploaded"`
 		Peers         int   `json:"peers"`
 	} `json:"stats"`
-	Fed []struct {
-		URL    string `json:"url"`
-		SHA256 string `json:"sha256"`
-		Source string `json:"source"`
-	} `json:"fed"`
+	Fed []Fed `json:"fed"`
+}
+
+// Fed is one fragment a page handed to hls.js.
+type Fed struct {
+	URL    string `json:"url"`
+	SHA256 string `json:"sha256"`
+	Source string `json:"source"` // p2phls pages: "p2p" (through the peer) or "http" (hls.js's own loader)
+	Bytes  int64  `json:"bytes"`
 }
 
 // Require ends the test (skip locally,
@@ -75,14 +79,14 @@ func Hashes(segment func(int64) []byte, n int64) map[string]int64 {
 // its URL names (/live/seg{N}.ts), and together they run from the first to
 // the last with none skipped. The order is hls.js's: it may take a segment
 // again or step back one (a live start that backtracks), which is logged.
-func CheckFed(t *testing.T, name string, p Page, hashes map[string]int64, least int) {
+func CheckFed(t *testing.T, name string, fed []Fed, hashes map[string]int64, least int) {
 	t.Helper()
-	if len(p.Fed) < least {
-		t.Fatalf("%s: only %d segments fed to hls.js", name, len(p.Fed))
+	if len(fed) < least {
+		t.Fatalf("%s: only %d segments fed to hls.js", name, len(fed))
 	}
 	seen := map[int64]bool{}
 	lo, hi, prev := int64(math.MaxInt64), int64(-1), int64(-1)
-	for i, f := range p.Fed {
+	for i, f := range fed {
 		m := segRe.FindStringSubmatch(f.URL)
 		if m == nil {
 			t.Fatalf("%s: segment %d has an URL not from the origin: %s", name, i, f.URL)

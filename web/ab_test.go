@@ -1,0 +1,155 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/p2phls/p2phls/hls"
+	"github.com/p2phls/p2phls/internal/browsertest"
+	"github.com/p2phls/p2phls/internal/plot"
+	"github.com/p2phls/p2phls/internal/testbin"
+	"github.com/p2phls/p2phls/origin"
+	"github.com/p2phls/p2phls/tracker"
+	"github.com/p2phls/p2phls/web"
+)
+
+// abPages is how many browser viewers each arm has: what this 2-core machine
+// holds with the video decoding in every page (P2PHLS_AB_PAGES overrides).
+const abPages = 4
+
+type abArm struct {
+	Arm   string `json:"arm"`
+	Pages []struct {
+		CurrentTime     float64
+		P2P, CDN        int64
+		Uploaded        int64
+		Waiting, Stalls int
+		Errors          []string
+		Fed             []browsertest.Fed
+	} `json:"pages"`
+	Timeline []struct {
+		T        float64 `json:"t"`
+		P2P, CDN int64
+	} `json:"timeline"`
+}
+
+func (a abArm) totals() (p2p, cdn int64, stalls int) {
+	for _, p := range a.Pages {
+		p2p, cdn, stalls = p2p+p.P2P, cdn+p.CDN, stalls+p.Waiting+p.Stalls
+	}
+	return
+}
+
+// offloadOverTime: the arm's offload over each 10 s (5 samples) of the run.
+func (a abArm) offloadOverTime() [][2]float64 {
+	var out [][2]float64
+	for i := 5; i < len(a.Timeline); i++ {
+		p, q := a.Timeline[i-5], a.Timeline[i]
+		if d := (q.P2P - p.P2P) + (q.CDN - p.CDN); d > 0 {
+			out = append(out, [2]float64{q.T, float64(q.P2P-p.P2P) / float64(d)})
+		}
+	}
+	return out
+}
+
+// TestSwarmABAgainstP2PMediaLoader: one live stream, the same number of
+// browser viewers, default player settings, the same tracker process: first
+// every viewer runs the p2phls page (wasm peer behind hls.js), then every
+// viewer runs stock p2p-media-loader v2 + hls.js (through our /announce).
+// Both arms must play with the origin's bytes; their offload and stalls are
+// reported side by side (docs/BENCHMARKS.md), with a plot of offload over
+// time in test-artifacts/ab-offload.svg. Neither arm verifies digests (p2p-
+// media-loader cannot), so the tracker runs without --integrity.
+func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
+	browsertest.Require(t)
+	if _, err := os.Stat("e2e/p2pml/dist/p2pml.js"); err != nil {
+		t.Fatal("p2p-media-loader bundle not built: run `make e2e-bundle`")
+	}
+	if !testbin.InNetns(t) {
+		return
+	}
+	pages, secs := abPages, 60
+	if n, err := strconv.Atoi(os.Getenv("P2PHLS_AB_PAGES")); err == nil && n > 0 {
+		pages = n
+	}
+	o := origin.New(origin.Config{})
+	cdn := httptest.NewServer(o)
+	defer cdn.Close()
+	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tr.Close(context.Background()) }()
+	playlist := cdn.URL + "/live/index.m3u8"
+	swarm, _ := hls.SwarmID(playlist)
+	ours := httptest.NewServer(web.Handler(web.Config{Playlist: playlist, Tracker: "ws://" + tr.Addr + "/v1/ws",
+		TrackerHTTP: "http://" + tr.Addr, Swarm: swarm, Loopback: true}))
+	defer ours.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"playlist": playlist, "tracker": "ws://" + tr.Addr + "/announce"})
+	})
+	mux.Handle("GET /p2pml.js", http.FileServer(http.Dir("e2e/p2pml/dist")))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, "e2e/p2pml/page.html") })
+	theirs := httptest.NewServer(mux)
+	defer theirs.Close()
+
+	hashes := browsertest.Hashes(o.Segment, 300)
+	var arms []abArm
+	for _, a := range []struct{ name, url string }{{"p2phls", ours.URL + "/"}, {"p2pml", theirs.URL + "/"}} {
+		var res abArm
+		browsertest.Script(t, &res, "web/e2e/ab.mjs", "--arm", a.name, "--url", a.url, "--pages", strconv.Itoa(pages),
+			"--seconds", strconv.Itoa(secs))
+		for i, p := range res.Pages {
+			name := fmt.Sprintf("%s page %d", a.name, i)
+			if len(p.Errors) > 0 || p.CurrentTime < float64(secs)/2 {
+				t.Errorf("%s: fatal errors %v, video at %.1f s after %d s", name, p.Errors, p.CurrentTime, secs)
+			}
+			browsertest.CheckFed(t, name, p.Fed, hashes, 10)
+		}
+		p2p, c, stalls := res.totals()
+		if p2p == 0 {
+			t.Errorf("%s: no byte from peers in %d pages", a.name, pages)
+		}
+		t.Logf("%s: %d pages, %d s: offload %.3f (%d B from peers, %d B from the CDN), %d stalls", a.name, pages, secs,
+			float64(p2p)/float64(max(1, p2p+c)), p2p, c, stalls)
+		arms = append(arms, res)
+	}
+	writeABPlot(t, arms, pages)
+}
+
+func writeABPlot(t *testing.T, arms []abArm, pages int) {
+	dir := os.Getenv("P2PHLS_ARTIFACTS")
+	if dir == "" {
+		dir = "../test-artifacts"
+	}
+	colors := map[string]string{"p2phls": "#1a7f37", "p2pml": "#cf222e"}
+	var series []plot.Series
+	for _, a := range arms {
+		p2p, c, stalls := a.totals()
+		series = append(series, plot.Series{Name: fmt.Sprintf("%s: offload %.2f, %d stalls", a.Arm, float64(p2p)/float64(max(1, p2p+c)), stalls),
+			Color: colors[a.Arm], Points: a.offloadOverTime()})
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Error(err)
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, "ab-offload.svg"))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer f.Close()
+	if err := plot.Lines(f, fmt.Sprintf("%d browser viewers, one live stream: offload over the last 10 s", pages), "s", series); err != nil {
+		t.Error(err)
+	}
+	t.Logf("plot: %s", f.Name())
+}

@@ -1,0 +1,68 @@
+// One arm of the swarm A/B (web/ab_test.go): N headless Chromium pages, all
+// playing the same live stream with default player settings, either the
+// p2phls demo page (--arm p2phls) or stock p2p-media-loader (--arm p2pml).
+// Every 2 s it samples each page's bytes from peers and from the CDN; at the
+// end it prints, as JSON, the timeline and each page's playback, stalls,
+// fatal errors, bytes and the SHA-256 of every fragment hls.js got.
+import { chromium } from "playwright-core";
+import { execSync } from "node:child_process";
+import { parseArgs } from "node:util";
+
+const { values: o } = parseArgs({ options: {
+  url: { type: "string" }, arm: { type: "string" }, pages: { type: "string", default: "4" },
+  seconds: { type: "string", default: "60" }, stagger: { type: "string", default: "1" },
+} });
+const exe = process.env.CHROMIUM || execSync("command -v chromium || command -v chromium-browser", { shell: "/bin/sh" }).toString().trim();
+const browser = await chromium.launch({ executablePath: exe, headless: true, args: [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
+] });
+
+// read: one page's counters, the same shape for both arms. CDN bytes of the
+// p2phls page: its peer's CDN fetches plus what hls.js loaded itself before
+// the peer was up.
+const read = (arm) => {
+  const v = document.getElementById("video");
+  if (arm === "p2pml") {
+    const s = window.p2pmlState || { fed: [], errors: [] };
+    return { currentTime: v.currentTime, p2p: s.p2p || 0, cdn: s.http || 0, uploaded: s.uploaded || 0,
+      waiting: s.waiting || 0, stalls: s.stalls || 0, errors: s.errors, fed: s.fed };
+  }
+  const d = window.p2phlsDemo;
+  if (!d || !d.p2p) return { currentTime: v.currentTime, p2p: 0, cdn: 0, uploaded: 0, waiting: 0, stalls: 0, errors: [], fed: [] };
+  const t = d.p2p.lastStats ? d.p2p.lastStats.total : {};
+  const direct = d.p2p.fed.filter((f) => f.source === "http").reduce((a, f) => a + f.bytes, 0);
+  return { currentTime: v.currentTime, p2p: t.bytes_p2p || 0, cdn: (t.bytes_cdn || 0) + direct,
+    uploaded: t.bytes_uploaded || 0, waiting: d.waiting, stalls: d.p2p.stalls || 0, errors: d.errors, fed: d.p2p.fed };
+};
+
+const logs = [];
+try {
+  const pages = [];
+  const t0 = Date.now();
+  for (let i = 0; i < Number(o.pages); i++) {
+    const ctx = await browser.newContext({ permissions: ["microphone"] });
+    const page = await ctx.newPage();
+    page.on("pageerror", (e) => logs.push(`page ${i}: uncaught ${e.message}`));
+    await page.goto(o.url);
+    pages.push(page);
+    await page.waitForTimeout(1000 * Number(o.stagger));
+  }
+  const timeline = [];
+  const end = t0 + 1000 * Number(o.seconds);
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 2000));
+    let p2p = 0, cdn = 0;
+    for (const p of pages) {
+      const r = await p.evaluate(read, o.arm);
+      p2p += r.p2p; cdn += r.cdn;
+    }
+    timeline.push({ t: (Date.now() - t0) / 1000, p2p, cdn });
+  }
+  const out = [];
+  for (const p of pages) out.push(await p.evaluate(read, o.arm));
+  console.log(JSON.stringify({ arm: o.arm, pages: out, timeline, logs: logs.slice(-50) }));
+} finally {
+  await browser.close();
+}
