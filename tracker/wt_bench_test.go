@@ -11,7 +11,7 @@ import (
 
 type nullSink struct{ n int }
 
-func (s *nullSink) Send([]byte) bool { s.n++; return true }
+func (s *nullSink) Send([]byte) bool  { s.n++; return true }
 func (s *nullSink) Close(int, string) {}
 
 // BenchmarkWTAnnounce: the handling of one plain WebTorrent re-announce and
