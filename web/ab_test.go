@@ -22,7 +22,8 @@ import (
 )
 
 // abPages is how many browser viewers each arm has: what this 2-core machine
-// holds with the video decoding in every page (P2PHLS_AB_PAGES overrides).
+// holds with the video decoding in every page (P2PHLS_AB_PAGES overrides;
+// P2PHLS_AB_SECONDS the 60 s each arm plays).
 const abPages = 4
 
 type abArm struct {
@@ -79,6 +80,9 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 	pages, secs := abPages, 60
 	if n, err := strconv.Atoi(os.Getenv("P2PHLS_AB_PAGES")); err == nil && n > 0 {
 		pages = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("P2PHLS_AB_SECONDS")); err == nil && n > 0 {
+		secs = n
 	}
 	o := origin.New(origin.Config{})
 	cdn := httptest.NewServer(o)
