@@ -170,6 +170,9 @@ func (l *link) attach(dc *webrtc.DataChannel) {
 		l.timer.Stop()
 		l.n.opened.Add(1)
 		l.n.setupNanos.Add(int64(time.Since(l.started)))
+		if relayed(l.pc) {
+			l.n.relayed.Add(1)
+		}
 		if l.n.h.Open != nil {
 			l.n.h.Open(l.peer)
 		}

@@ -66,3 +66,13 @@ func (c *countingConn) WriteTo(b []byte, a net.Addr) (int, error) {
 	c.c.sent.Add(int64(k))
 	return k, err
 }
+
+// relayed reports that the link's selected ICE pair uses a TURN relay on
+// this side.
+func relayed(pc *webrtc.PeerConnection) bool {
+	if pc == nil || pc.SCTP() == nil || pc.SCTP().Transport() == nil {
+		return false
+	}
+	pair, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	return err == nil && pair != nil && pair.Local != nil && pair.Local.Typ == webrtc.ICECandidateTypeRelay
+}

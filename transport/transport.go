@@ -85,6 +85,7 @@ type Stats struct {
 	Opened       int64   `json:"links_opened"`
 	Failed       int64   `json:"link_failures"`   // never opened (timeout, ICE failure, refused)
 	SetupMeanMS  float64 `json:"link_setup_ms"`   // mean time from offer to open
+	Relayed      int64   `json:"links_relayed"`   // opened through a TURN relay (this side's candidate)
 	Refused      int64   `json:"sends_refused"`   // Send over the high-water mark or on a closed link
 	WireSent     int64   `json:"wire_bytes_sent"` // UDP payload bytes, everything (ICE, DTLS, SCTP)
 	WireReceived int64   `json:"wire_bytes_received"`
@@ -105,6 +106,7 @@ type Network struct {
 	closed bool
 
 	attempts, opened, failed, refused atomic.Int64
+	relayed                           atomic.Int64
 	setupNanos                        atomic.Int64
 }
 
@@ -129,7 +131,7 @@ func (n *Network) Stats() Stats {
 	}
 	n.mu.Unlock()
 	s := Stats{Links: links, Attempts: n.attempts.Load(), Opened: n.opened.Load(), Failed: n.failed.Load(),
-		Refused: n.refused.Load()}
+		Refused: n.refused.Load(), Relayed: n.relayed.Load()}
 	if s.Opened > 0 {
 		s.SetupMeanMS = float64(n.setupNanos.Load()) / float64(s.Opened) / 1e6
 	}

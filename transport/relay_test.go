@@ -1,0 +1,82 @@
+package transport
+
+import (
+	"bytes"
+	"net"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pion/turn/v5"
+	"github.com/pion/webrtc/v4"
+)
+
+// startTURN runs a pion TURN server on a loopback UDP port (user "u",
+// password "p") that relays from 127.0.0.1.
+func startTURN(t *testing.T) (url string, auths *atomic.Int64) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := turn.GenerateAuthKey("u", "p2phls", "p")
+	n := new(atomic.Int64)
+	s, err := turn.NewServer(turn.ServerConfig{
+		Realm: "p2phls",
+		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
+			if ra.Username != "u" {
+				return "", nil, false
+			}
+			n.Add(1)
+			return "u", key, true
+		},
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc,
+			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP("127.0.0.1"), Address: "127.0.0.1"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return "turn:" + pc.LocalAddr().String() + "?transport=udp", n
+}
+
+// RelayOnly: both viewers gather only TURN relay candidates, so the link
+// opens through the relay (neither learns the other's address) and carries
+// bytes intact; the relayed links are counted.
+func TestRelayOnlyLinkGoesThroughTURN(t *testing.T) {
+	url, auths := startTURN(t)
+	hub := &localHub{nets: map[string]*Network{}}
+	ice := []webrtc.ICEServer{{URLs: []string{url}, Username: "u", Credential: "p"}}
+	opened, got := make(chan string, 4), make(chan []byte, 16)
+	nets := map[string]*Network{}
+	for _, id := range []string{"a", "b"} {
+		n, err := New(Config{Self: id, Loopback: true, RelayOnly: true, ICEServers: ice}, hubSignaler{hub, id}, Handler{
+			Open:    func(peer string) { opened <- id },
+			Message: func(_ string, b []byte) { got <- bytes.Clone(b) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hub.add(id, n)
+		nets[id] = n
+		t.Cleanup(func() { _ = n.Close() })
+	}
+	if err := nets["a"].Connect("b"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, opened, "first side open")
+	wait(t, opened, "second side open")
+	msg := []byte("through the relay")
+	for !nets["a"].Send("b", msg) {
+	}
+	if b := wait(t, got, "data"); !bytes.Equal(b, msg) {
+		t.Fatalf("got %q", b)
+	}
+	for _, id := range []string{"a", "b"} {
+		if st := nets[id].Stats(); st.Relayed != 1 {
+			t.Errorf("%s: %d links relayed, want 1 (stats %+v)", id, st.Relayed, st)
+		}
+	}
+	if auths.Load() == 0 {
+		t.Error("the TURN server authenticated nobody")
+	}
+}
