@@ -5,12 +5,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/lesismal/nbio/nbhttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -26,15 +27,23 @@ type HandlerConfig struct {
 }
 
 type handler struct {
-	t   *Tracker
-	cfg HandlerConfig
-	ctx context.Context
+	t          *Tracker
+	cfg        HandlerConfig
+	ctx        context.Context
+	hub        *wsHub
+	wsUp, wtUp *websocket.Upgrader
 }
 
 // Handler returns the node's HTTP API and WebSocket endpoint (DESIGN §3).
-// ctx bounds the life of the WebSocket connections.
-func (t *Tracker) Handler(ctx context.Context, cfg HandlerConfig) http.Handler {
-	h := &handler{t: t, cfg: cfg, ctx: ctx}
+// ctx bounds the life of the WebSocket connections: when it ends, they are
+// closed and the pollers stop.
+func (t *Tracker) Handler(ctx context.Context, cfg HandlerConfig) (http.Handler, error) {
+	hub, err := newWSHub(t.log)
+	if err != nil {
+		return nil, fmt.Errorf("tracker: websocket pollers: %w", err)
+	}
+	context.AfterFunc(ctx, hub.stop)
+	h := &handler{t: t, cfg: cfg, ctx: ctx, hub: hub, wsUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat), wtUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.healthz)
 	if cfg.Gatherer != nil {
@@ -49,7 +58,7 @@ func (t *Tracker) Handler(ctx context.Context, cfg HandlerConfig) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return cors(mux)
+	return cors(mux), nil
 }
 
 func cors(next http.Handler) http.Handler {
@@ -216,39 +225,12 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
-	h.serveWS(w, r, func(sess *Session) msgHandler { return sess }, func(ctx context.Context, sess *Session) { sess.Disconnect(ctx) })
+	h.serveWS(w, r, h.wsUp, func(sess *Session) msgHandler { return sess }, func(ctx context.Context, sess *Session) { sess.Disconnect(ctx) })
 }
 
 // announce serves the WebTorrent tracker protocol (wt.go) on /announce.
 func (h *handler) announce(w http.ResponseWriter, r *http.Request) {
 	var wc *wtConn
-	h.serveWS(w, r, func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
+	h.serveWS(w, r, h.wtUp, func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
 		func(ctx context.Context, sess *Session) { wc.close(ctx); sess.Disconnect(ctx) })
-}
-
-// serveWS accepts a WebSocket, registers the connection and feeds its
-// messages to the handler made for it until it ends.
-func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, mk func(*Session) msgHandler, end func(context.Context, *Session)) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.Origins, InsecureSkipVerify: len(h.cfg.Origins) == 0})
-	if err != nil {
-		h.t.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
-		return
-	}
-	c.SetReadLimit(hardReadLimit)
-	sink := newWSSink(c, h.t.cfg.Heartbeat)
-	sess, err := h.t.Connect(sink, r.RemoteAddr, sink.writeLoop)
-	if errors.Is(err, ErrTooManyConns) {
-		h.t.log.Warn("connection refused: too many from this address", "remote", r.RemoteAddr)
-		_ = c.Close(CloseTooMany, "too many connections from this address")
-		return
-	}
-	if err != nil {
-		_ = c.Close(websocket.StatusGoingAway, "tracker shutting down")
-		return
-	}
-	readLoop(h.ctx, c, mk(sess))
-	sink.Close(int(websocket.StatusNormalClosure), "")
-	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	end(dctx, sess)
 }

@@ -2,9 +2,12 @@ package tracker_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/p2phls/p2phls/tracker"
 	"github.com/p2phls/p2phls/tracker/token"
@@ -81,5 +84,40 @@ func TestMinSwarm(t *testing.T) {
 	c := dial(t, s.Addr)
 	if j := c.join("sw"); len(peerIDs(j, "peers")) != 2 {
 		t.Fatalf("3 viewers, min 3: told of %v", j["peers"])
+	}
+}
+
+// WebSocket Origin check: with --origins, a browser page from another site
+// cannot open a connection (403 at the handshake); pages from an allowed
+// host pattern, the tracker's own host, and clients that send no Origin
+// (not browsers) can.
+func TestWebSocketOriginCheck(t *testing.T) {
+	s := start(t, tracker.ServerConfig{Origins: []string{"*.example.com"}})
+	for _, c := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"https://player.example.com", true},
+		{"http://" + s.Addr, true},
+		{"", true},
+		{"https://evil.test", false},
+		{"https://example.com.evil.test", false},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		h := http.Header{}
+		if c.origin != "" {
+			h.Set("Origin", c.origin)
+		}
+		conn, resp, err := websocket.Dial(ctx, "ws://"+s.Addr+"/v1/ws", &websocket.DialOptions{HTTPHeader: h})
+		cancel()
+		if c.ok != (err == nil) {
+			t.Errorf("Origin %q: err %v, want allowed %v", c.origin, err, c.ok)
+		}
+		if !c.ok && (resp == nil || resp.StatusCode != http.StatusForbidden) {
+			t.Errorf("Origin %q: refused with %v, want 403", c.origin, resp)
+		}
+		if conn != nil {
+			conn.CloseNow()
+		}
 	}
 }

@@ -85,8 +85,15 @@ func Start(cfg ServerConfig) (*Server, error) {
 		t.Shutdown(context.Background())
 		return nil, fmt.Errorf("tracker: listen: %w", err)
 	}
+	hd, err := t.Handler(ctx, HandlerConfig{Origins: cfg.Origins, Gatherer: reg})
+	if err != nil {
+		cancel()
+		_ = ln.Close()
+		t.Shutdown(context.Background())
+		return nil, err
+	}
 	s := &Server{Tracker: t, Addr: ln.Addr().String(), store: store, ln: ln, cancel: cancel, errc: make(chan error, 1), integrity: svc,
-		srv: &http.Server{Handler: t.Handler(ctx, HandlerConfig{Origins: cfg.Origins, Gatherer: reg}), ReadHeaderTimeout: 10 * time.Second}}
+		srv: &http.Server{Handler: hd, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { s.errc <- s.srv.Serve(ln) }()
 	cfg.Logger.Info("tracker listening", "addr", s.Addr, "node", t.Node(), "store", storeName(cfg.RedisURL))
 	return s, nil
