@@ -14,6 +14,7 @@ type WTConfig struct {
 	Servers    []WTServer
 	Clients    int           // idle announced clients (memory; they also re-announce)
 	SwarmSize  int           // clients per info_hash
+	Settle     time.Duration // idle time before memory is read
 	StepFor    time.Duration // length of each fixed-rate step
 	StartRate  int           // first plain re-announce rate; ×1.5 a step until p99 >= 100 ms
 	MaxRate    int
@@ -81,10 +82,10 @@ func runWTServer(ctx context.Context, cfg WTConfig, s WTServer) (WTReport, error
 		return rep, err
 	}
 	defer cl.Close()
-	time.Sleep(2 * time.Second)
+	time.Sleep(cfg.Settle)
 	loaded, _ := RSS(pid)
 	rep.RSSPerPeer = float64(loaded-base) / float64(cfg.Clients)
-	cfg.Log("%s: %d clients announced, %.0f B RSS per idle peer", s.Name, cfg.Clients, rep.RSSPerPeer)
+	cfg.Log("%s: %d clients announced, %.0f B RSS per idle peer after %v idle", s.Name, cfg.Clients, rep.RSSPerPeer, cfg.Settle)
 	for rate := cfg.StartRate; rate <= cfg.MaxRate && ctx.Err() == nil; rate = rate * 3 / 2 {
 		st := cl.Step(ctx, rate, 0, cfg.StepFor)
 		rep.Plain = append(rep.Plain, st)

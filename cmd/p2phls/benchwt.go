@@ -39,6 +39,7 @@ func benchWT(ctx context.Context, args []string, stdout io.Writer) error {
 	servers := fs.String("servers", "p2phls,bittorrent-tracker", "servers to compare")
 	script := fs.String("bt-script", "bench/bt-tracker.mjs", "the node script that runs bittorrent-tracker's server")
 	step := fs.Duration("step", 3*time.Second, "length of each fixed-rate step")
+	settle := fs.Duration("settle", 10*time.Second, "idle time after the last announce before each server's memory is read")
 	start := fs.Int("start-rate", 1000, "first plain re-announce rate (x1.5 a step until p99 >= 100 ms)")
 	maxRate := fs.Int("max-rate", 200000, "highest plain rate tried")
 	offerRates := fs.String("offer-rates", "250,500,1000", "announces/s with 5 offers each (server CPU per announce)")
@@ -64,7 +65,7 @@ func benchWT(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		rates = append(rates, r)
 	}
-	cfg := bench.WTConfig{Clients: *clients, SwarmSize: *swarm, StepFor: *step, StartRate: *start, MaxRate: *maxRate,
+	cfg := bench.WTConfig{Clients: *clients, SwarmSize: *swarm, StepFor: *step, Settle: *settle, StartRate: *start, MaxRate: *maxRate,
 		OfferRates: rates, ServerCPU: *serverCPU, Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
 	for _, name := range splitList(*servers) {
 		s, err := wtServer(name, exe, *script)

@@ -25,7 +25,7 @@ func TestWebTorrentTrackerBenchBothServers(t *testing.T) {
 		}
 		t.Skip("npm bittorrent-tracker not installed: npm ci")
 	}
-	cmd := exec.Command(binPath, "bench", "tracker", "--protocol", "webtorrent", "--clients", "300", "--step", "1s",
+	cmd := exec.Command(binPath, "bench", "tracker", "--protocol", "webtorrent", "--clients", "300", "--step", "1s", "--settle", "1s",
 		"--start-rate", "400", "--max-rate", "600", "--offer-rates", "100", "--json")
 	cmd.Dir = root
 	cmd.Stderr = os.Stderr
