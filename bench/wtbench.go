@@ -87,9 +87,10 @@ func runWTServer(ctx context.Context, cfg WTConfig, s WTServer) (WTReport, error
 	rep.RSSPerPeer = float64(loaded-base) / float64(cfg.Clients)
 	cfg.Log("%s: %d clients announced, %.0f B RSS per idle peer after %v idle", s.Name, cfg.Clients, rep.RSSPerPeer, cfg.Settle)
 	for rate := cfg.StartRate; rate <= cfg.MaxRate && ctx.Err() == nil; rate = rate * 3 / 2 {
-		st := cl.Step(ctx, rate, 0, cfg.StepFor)
+		st := measuredStep(ctx, cl, pid, rate, 0, cfg.StepFor)
 		rep.Plain = append(rep.Plain, st)
-		cfg.Log("%s: plain %d/s: sent %.0f/s, answered %.3f, p50 %.1f ms, p99 %.1f ms", s.Name, rate, st.Achieved, st.Answered, st.P50Ms, st.P99Ms)
+		cfg.Log("%s: plain %d/s: sent %.0f/s, answered %.3f, p50 %.1f ms, p99 %.1f ms, %.0f µs CPU per announce",
+			s.Name, rate, st.Achieved, st.Answered, st.P50Ms, st.P99Ms, st.CPUUS)
 		if !st.held() {
 			break
 		}
@@ -98,17 +99,25 @@ func runWTServer(ctx context.Context, cfg WTConfig, s WTServer) (WTReport, error
 	}
 	time.Sleep(time.Second)
 	for _, rate := range cfg.OfferRates {
-		c0, _ := CPUSeconds(pid)
-		st := cl.Step(ctx, rate, 5, cfg.StepFor)
-		c1, _ := CPUSeconds(pid)
+		st := measuredStep(ctx, cl, pid, rate, 5, cfg.StepFor)
 		rep.Offered = append(rep.Offered, st)
-		us := (c1 - c0) * 1e6 / float64(max(1, st.Sent))
+		us := st.CPUUS
 		rep.CPUPerOfferUS = append(rep.CPUPerOfferUS, us)
 		cfg.Log("%s: %d/s with 5 offers: sent %.0f/s, answered %.3f, p99 %.1f ms, %d offers delivered, %.0f µs CPU per announce",
 			s.Name, rate, st.Achieved, st.Answered, st.P99Ms, st.OffersIn, us)
 		time.Sleep(time.Second)
 	}
 	return rep, nil
+}
+
+// measuredStep runs one step and adds the server's CPU time per announce
+// (user + system, the whole step and its drain).
+func measuredStep(ctx context.Context, cl *WTClients, pid, rate, offers int, d time.Duration) WTStep {
+	c0, _ := CPUSeconds(pid)
+	st := cl.Step(ctx, rate, offers, d)
+	c1, _ := CPUSeconds(pid)
+	st.CPUUS = (c1 - c0) * 1e6 / float64(max(1, st.Sent))
+	return st
 }
 
 // held: the step ran at its rate, every announce was answered, p99 < 100 ms.

@@ -165,6 +165,7 @@ type WTStep struct {
 	OffersIn int64   `json:"offers_delivered"`
 	Failures int64   `json:"failures"`
 	Sent     int     `json:"sent"`
+	CPUUS    float64 `json:"server_cpu_us_per_announce"`
 }
 
 // offer is a stand-in SDP offer of a realistic size (~450 bytes).

@@ -22,6 +22,14 @@ func WTRatios(reps []WTReport) map[string]float64 {
 	if b.MaxPlainRate > 0 {
 		out["plain_rate_ours_over_theirs"] = float64(a.MaxPlainRate) / float64(b.MaxPlainRate)
 	}
+	// CPU per plain announce at the highest rate both held: the fair
+	// comparison where one generator on one core caps both servers' rate.
+	for i := len(a.Plain) - 1; i >= 0; i-- {
+		if i < len(b.Plain) && a.Plain[i].held() && b.Plain[i].held() && b.Plain[i].CPUUS > 0 {
+			out[fmt.Sprintf("cpu_per_plain_announce_ours_over_theirs_at_%d", a.Plain[i].Rate)] = a.Plain[i].CPUUS / b.Plain[i].CPUUS
+			break
+		}
+	}
 	for i := range min(len(a.CPUPerOfferUS), len(b.CPUPerOfferUS)) {
 		if b.CPUPerOfferUS[i] > 0 {
 			out[fmt.Sprintf("cpu_per_offer_announce_ours_over_theirs_at_%d", a.Offered[i].Rate)] = a.CPUPerOfferUS[i] / b.CPUPerOfferUS[i]

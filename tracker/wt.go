@@ -37,6 +37,25 @@ type wtMsg struct {
 	OfferID  string          `json:"offer_id"`
 }
 
+// wtReply answers an announce.
+type wtReply struct {
+	Action     string `json:"action"`
+	Interval   int    `json:"interval"`
+	InfoHash   string `json:"info_hash"`
+	Complete   int    `json:"complete"`
+	Incomplete int    `json:"incomplete"`
+}
+
+// wtRelay hands an offer or an answer to another member.
+type wtRelay struct {
+	Action   string          `json:"action"`
+	Offer    json.RawMessage `json:"offer,omitempty"`
+	Answer   json.RawMessage `json:"answer,omitempty"`
+	OfferID  string          `json:"offer_id"`
+	PeerID   string          `json:"peer_id"`
+	InfoHash string          `json:"info_hash"`
+}
+
 type wtOffer struct {
 	Offer   json.RawMessage `json:"offer"`
 	OfferID string          `json:"offer_id"`
@@ -198,8 +217,7 @@ func (c *wtConn) counts(ctx context.Context, ih string) (complete, incomplete in
 
 func (c *wtConn) reply(ctx context.Context, ih string) {
 	complete, incomplete := c.counts(ctx, ih)
-	c.conn.sink.Send(encode(map[string]any{"action": "announce", "interval": wtInterval, "info_hash": ih,
-		"complete": complete, "incomplete": incomplete}))
+	c.conn.sink.Send(encode(wtReply{Action: "announce", Interval: wtInterval, InfoHash: ih, Complete: complete, Incomplete: incomplete}))
 }
 
 // relayOffers gives each offer to a different peer of the swarm, best first.
@@ -217,8 +235,7 @@ func (c *wtConn) relayOffers(ctx context.Context, s *Session, ih string, m wtMsg
 	}
 	for i, p := range peers {
 		o := m.Offers[i]
-		msg := encode(map[string]any{"action": "announce", "offer": o.Offer, "offer_id": o.OfferID,
-			"peer_id": m.PeerID, "info_hash": ih})
+		msg := encode(wtRelay{Action: "announce", Offer: o.Offer, OfferID: o.OfferID, PeerID: m.PeerID, InfoHash: ih})
 		if err := c.t.route(ctx, s.peer.Swarm, p.ID, msg); err == nil {
 			c.t.m.relayed.WithLabelValues("wt_offer").Inc()
 		}
@@ -230,8 +247,7 @@ func (c *wtConn) relayAnswer(ctx context.Context, s *Session, ih string, m wtMsg
 		c.fail(ih, "to_peer_id must be a 20-byte string")
 		return
 	}
-	msg := encode(map[string]any{"action": "announce", "answer": m.Answer, "offer_id": m.OfferID,
-		"peer_id": m.PeerID, "info_hash": ih})
+	msg := encode(wtRelay{Action: "announce", Answer: m.Answer, OfferID: m.OfferID, PeerID: m.PeerID, InfoHash: ih})
 	if err := c.t.route(ctx, s.peer.Swarm, wtID(m.ToPeerID, ih), msg); err != nil {
 		c.fail(ih, "the peer answered is gone")
 		return
