@@ -4,65 +4,95 @@
 // goroutines: 10,000 peers for 10 minutes of stream fit in minutes.
 package sim
 
-import (
-	"container/heap"
-	"time"
-)
+import "time"
 
 // Loop is a discrete-event loop: virtual time jumps from event to event.
+// The queue is a binary heap of values ordered by (time, sequence), so
+// events at the same time run in the order they were scheduled and a seed
+// replays exactly.
 type Loop struct {
 	now time.Duration
-	q   events
+	q   []slot
 	seq uint64
 	n   int64 // events run
 }
 
 type event struct {
-	at   time.Duration
-	seq  uint64
 	f    func()
 	dead bool
-	idx  int
 }
 
-type events []*event
-
-func (q events) Len() int { return len(q) }
-func (q events) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	return q[i].seq < q[j].seq
+type slot struct {
+	at  time.Duration
+	seq uint64
+	e   *event
 }
-func (q events) Swap(i, j int)     { q[i], q[j] = q[j], q[i]; q[i].idx = i; q[j].idx = j }
-func (q *events) Push(x any)       { e := x.(*event); e.idx = len(*q); *q = append(*q, e) }
-func (q *events) Pop() any         { old := *q; e := old[len(old)-1]; *q = old[:len(old)-1]; return e }
+
+func (a slot) before(b slot) bool { return a.at < b.at || a.at == b.at && a.seq < b.seq }
+
+// Now implements engine.Clock.
 func (l *Loop) Now() time.Duration { return l.now }
 
 // At runs f at time t (not before now).
 func (l *Loop) At(t time.Duration, f func()) func() {
 	l.seq++
-	e := &event{at: max(t, l.now), seq: l.seq, f: f}
-	heap.Push(&l.q, e)
+	e := &event{f: f}
+	l.push(slot{at: max(t, l.now), seq: l.seq, e: e})
 	return func() { e.dead = true }
 }
 
 // AfterFunc implements engine.Clock.
 func (l *Loop) AfterFunc(d time.Duration, f func()) func() { return l.At(l.now+d, f) }
 
+func (l *Loop) push(s slot) {
+	l.q = append(l.q, s)
+	i := len(l.q) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !l.q[i].before(l.q[p]) {
+			break
+		}
+		l.q[i], l.q[p] = l.q[p], l.q[i]
+		i = p
+	}
+}
+
+func (l *Loop) pop() slot {
+	top := l.q[0]
+	last := len(l.q) - 1
+	l.q[0] = l.q[last]
+	l.q[last] = slot{}
+	l.q = l.q[:last]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= last {
+			break
+		}
+		if c+1 < last && l.q[c+1].before(l.q[c]) {
+			c++
+		}
+		if !l.q[c].before(l.q[i]) {
+			break
+		}
+		l.q[i], l.q[c] = l.q[c], l.q[i]
+		i = c
+	}
+	return top
+}
+
 // Run runs events until the queue is empty or time passes end.
 func (l *Loop) Run(end time.Duration) {
-	for l.q.Len() > 0 {
-		e := heap.Pop(&l.q).(*event)
-		if e.dead {
+	for len(l.q) > 0 {
+		s := l.pop()
+		if s.e.dead {
 			continue
 		}
-		if e.at > end {
+		if s.at > end {
 			l.now = end
 			return
 		}
-		l.now = e.at
+		l.now = s.at
 		l.n++
-		e.f()
+		s.e.f()
 	}
 }
