@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -120,4 +121,45 @@ func TestWebSocketOriginCheck(t *testing.T) {
 			conn.CloseNow()
 		}
 	}
+}
+
+// Keepalive: the tracker pings a quiet client, so one that only answers
+// pings stays connected past the read deadline (two heartbeats and 3 s);
+// one that stops answering (a vanished host) is closed by then and leaves
+// its swarm.
+func TestQuietClientsKeptDeadOnesDropped(t *testing.T) {
+	s := start(t, tracker.ServerConfig{})
+	alive := dial(t, s.Addr) // its reader answers pings
+	alive.join("quiet")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	dead, _, err := websocket.Dial(ctx, "ws://"+s.Addr+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.CloseNow()
+	if err := dead.Write(ctx, websocket.MessageText, []byte(`{"type":"join","swarm":"quiet"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// dead never reads again: no pong goes back
+	peers := func() int {
+		resp, err := http.Get("http://" + s.Addr + "/v1/swarms/quiet")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		var v struct{ Peers int }
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return v.Peers
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := peers(); n != 2 {
+		t.Fatalf("%d peers after both joined", n)
+	}
+	time.Sleep(7 * time.Second) // > 2 heartbeats (1 s) + 3 s
+	if n := peers(); n != 1 {
+		t.Fatalf("%d peers 7 s later: want only the client that answers pings", n)
+	}
+	alive.send(map[string]any{"type": "peers"})
+	alive.next("peers")
 }

@@ -116,7 +116,25 @@ type wsConn struct {
 	sess *Session
 	end  func(context.Context, *Session)
 	ping *time.Timer
+	busy atomic.Bool // a message came since the last ping tick
 	done atomic.Bool
+}
+
+// keepalive pings the client every hb unless it sent something since the
+// last tick (its messages already keep the read deadline fresh), so busy
+// connections cost no pings.
+func (wc *wsConn) keepalive(c *websocket.Conn, hb time.Duration) {
+	wc.ping = time.AfterFunc(hb, func() {
+		if wc.done.Load() {
+			return
+		}
+		if !wc.busy.Swap(false) {
+			if err := c.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		}
+		wc.ping.Reset(hb)
+	})
 }
 
 // register makes c's messages go to wc, first those that came already.
@@ -152,6 +170,7 @@ func (h *wsHub) onMessage(c *websocket.Conn, typ websocket.MessageType, data []b
 		return
 	}
 	h.mu.Unlock()
+	wc.busy.Store(true)
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
 	wc.handle(m)
@@ -247,6 +266,7 @@ func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.U
 		}
 		return
 	}
-	wc := &wsConn{hub: h.hub, sink: sink, h: mk(sess), sess: sess, end: end, ping: c.Keepalive(h.t.cfg.Heartbeat)}
+	wc := &wsConn{hub: h.hub, sink: sink, h: mk(sess), sess: sess, end: end}
+	wc.keepalive(c, h.t.cfg.Heartbeat)
 	h.hub.register(c, wc)
 }
