@@ -1,23 +1,17 @@
 package web_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/p2phls/p2phls/hls"
 	"github.com/p2phls/p2phls/internal/browsertest"
 	"github.com/p2phls/p2phls/internal/plot"
 	"github.com/p2phls/p2phls/internal/testbin"
-	"github.com/p2phls/p2phls/origin"
-	"github.com/p2phls/p2phls/tracker"
 	"github.com/p2phls/p2phls/web"
 )
 
@@ -84,27 +78,12 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("P2PHLS_AB_SECONDS")); err == nil && n > 0 {
 		secs = n
 	}
-	o := origin.New(origin.Config{})
-	cdn := httptest.NewServer(o)
-	defer cdn.Close()
-	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tr.Close(context.Background()) }()
-	playlist := cdn.URL + "/live/index.m3u8"
+	o, playlist, tr := liveAndTracker(t)
 	swarm, _ := hls.SwarmID(playlist)
 	ours := httptest.NewServer(web.Handler(web.Config{Playlist: playlist, Tracker: "ws://" + tr.Addr + "/v1/ws",
 		TrackerHTTP: "http://" + tr.Addr, Swarm: swarm, Loopback: true}))
 	defer ours.Close()
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"playlist": playlist, "tracker": "ws://" + tr.Addr + "/announce"})
-	})
-	mux.Handle("GET /p2pml.js", http.FileServer(http.Dir("e2e/p2pml/dist")))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, "e2e/p2pml/page.html") })
-	theirs := httptest.NewServer(mux)
-	defer theirs.Close()
+	theirs := p2pmlPage(t, playlist, "ws://"+tr.Addr+"/announce")
 
 	hashes := browsertest.Hashes(o.Segment, 300)
 	var arms []abArm

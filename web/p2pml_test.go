@@ -33,22 +33,8 @@ func TestP2PMediaLoaderThroughOurTracker(t *testing.T) {
 	if !testbin.InNetns(t) {
 		return
 	}
-	o := origin.New(origin.Config{})
-	cdn := httptest.NewServer(o)
-	defer cdn.Close()
-	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tr.Close(context.Background()) }()
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"playlist": cdn.URL + "/live/index.m3u8", "tracker": "ws://" + tr.Addr + "/announce"})
-	})
-	mux.Handle("GET /p2pml.js", http.FileServer(http.Dir("e2e/p2pml/dist")))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, "e2e/p2pml/page.html") })
-	page := httptest.NewServer(mux)
-	defer page.Close()
+	o, playlist, tr := liveAndTracker(t)
+	page := p2pmlPage(t, playlist, "ws://"+tr.Addr+"/announce")
 
 	var res struct {
 		Pages []struct {
@@ -75,4 +61,33 @@ func TestP2PMediaLoaderThroughOurTracker(t *testing.T) {
 	if p2p == 0 || up == 0 {
 		t.Fatalf("no bytes exchanged peer to peer (%d received, %d uploaded): the pages never met through /announce", p2p, up)
 	}
+}
+
+// liveAndTracker starts the test origin and a tracker (closed with the test).
+func liveAndTracker(t *testing.T) (*origin.Origin, string, *tracker.Server) {
+	t.Helper()
+	o := origin.New(origin.Config{})
+	cdn := httptest.NewServer(o)
+	t.Cleanup(cdn.Close)
+	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close(context.Background()) })
+	return o, cdn.URL + "/live/index.m3u8", tr
+}
+
+// p2pmlPage serves the stock p2p-media-loader page (e2e/p2pml) for a stream
+// and a WebTorrent tracker URL.
+func p2pmlPage(t *testing.T, playlist, announce string) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"playlist": playlist, "tracker": announce})
+	})
+	mux.Handle("GET /p2pml.js", http.FileServer(http.Dir("e2e/p2pml/dist")))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, "e2e/p2pml/page.html") })
+	page := httptest.NewServer(mux)
+	t.Cleanup(page.Close)
+	return page
 }

@@ -4,20 +4,14 @@
 // Every 2 s it samples each page's bytes from peers and from the CDN; at the
 // end it prints, as JSON, the timeline and each page's playback, stalls,
 // fatal errors, bytes and the SHA-256 of every fragment hls.js got.
-import { chromium } from "playwright-core";
-import { execSync } from "node:child_process";
+import { launch } from "./chromium.mjs";
 import { parseArgs } from "node:util";
 
 const { values: o } = parseArgs({ options: {
   url: { type: "string" }, arm: { type: "string" }, pages: { type: "string", default: "4" },
   seconds: { type: "string", default: "60" }, stagger: { type: "string", default: "1" },
 } });
-const exe = process.env.CHROMIUM || execSync("command -v chromium || command -v chromium-browser", { shell: "/bin/sh" }).toString().trim();
-const browser = await chromium.launch({ executablePath: exe, headless: true, args: [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
-] });
+const browser = await launch();
 
 // read: one page's counters, the same shape for both arms. CDN bytes of the
 // p2phls page: its peer's CDN fetches plus what hls.js loaded itself before

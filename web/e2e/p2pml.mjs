@@ -2,20 +2,14 @@
 // Chromium pages for D seconds; prints, as JSON, each page's counters (bytes
 // from peers and HTTP, uploaded, peers, fatal errors, SHA-256 of every
 // fragment hls.js loaded) and its video time.
-import { chromium } from "playwright-core";
-import { execSync } from "node:child_process";
+import { launch } from "./chromium.mjs";
 import { parseArgs } from "node:util";
 
 const { values: o } = parseArgs({ options: {
   url: { type: "string" }, pages: { type: "string", default: "2" }, seconds: { type: "string", default: "45" },
   stagger: { type: "string", default: "0" }, // seconds between pages; each later page plays two segments further behind live
 } });
-const exe = process.env.CHROMIUM || execSync("command -v chromium || command -v chromium-browser", { shell: "/bin/sh" }).toString().trim();
-const browser = await chromium.launch({ executablePath: exe, headless: true, args: [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
-] });
+const browser = await launch();
 const logs = [];
 try {
   const pages = [];

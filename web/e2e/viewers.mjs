@@ -4,22 +4,15 @@
 //
 //   node web/e2e/viewers.mjs --url http://127.0.0.1:8080/ --pages 2 --seconds 60 --screenshot out.png
 //
-// Chromium is Debian's (CHROMIUM, else `chromium` on PATH); the flags let it
-// offer loopback ICE candidates (docs/ARCHITECTURE.md, "Browser peer").
-import { chromium } from "playwright-core";
-import { execSync } from "node:child_process";
+// Chromium: web/e2e/chromium.mjs.
+import { launch } from "./chromium.mjs";
 import { parseArgs } from "node:util";
 
 const { values: o } = parseArgs({ options: {
   url: { type: "string" }, pages: { type: "string", default: "2" }, seconds: { type: "string", default: "60" },
   screenshot: { type: "string", default: "" }, stagger: { type: "string", default: "1" },
 } });
-const exe = process.env.CHROMIUM || execSync("command -v chromium || command -v chromium-browser", { shell: "/bin/sh" }).toString().trim();
-const browser = await chromium.launch({ executablePath: exe, headless: true, args: [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
-] });
+const browser = await launch();
 const deadline = Date.now() + 1000 * Number(o.seconds);
 const pages = [];
 const logs = [];
