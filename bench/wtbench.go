@@ -31,14 +31,13 @@ type WTServer struct {
 
 // WTReport is one server's figures.
 type WTReport struct {
-	Name          string    `json:"name"`
-	Clients       int       `json:"clients"`
-	RSSBaseMB     float64   `json:"rss_base_mb"`
-	RSSPerPeer    float64   `json:"rss_bytes_per_idle_peer"`
-	MaxPlainRate  int       `json:"max_plain_announces_per_s_p99_under_100ms"`
-	Plain         []WTStep  `json:"plain_steps"`
-	Offered       []WTStep  `json:"offer_steps"`
-	CPUPerOfferUS []float64 `json:"cpu_us_per_announce_with_5_offers"`
+	Name         string   `json:"name"`
+	Clients      int      `json:"clients"`
+	RSSBaseMB    float64  `json:"rss_base_mb"`
+	RSSPerPeer   float64  `json:"rss_bytes_per_idle_peer"`
+	MaxPlainRate int      `json:"max_plain_announces_per_s_p99_under_100ms"`
+	Plain        []WTStep `json:"plain_steps"`
+	Offered      []WTStep `json:"offer_steps"`
 }
 
 // RunWT runs every server of cfg.
@@ -101,10 +100,8 @@ func runWTServer(ctx context.Context, cfg WTConfig, s WTServer) (WTReport, error
 	for _, rate := range cfg.OfferRates {
 		st := measuredStep(ctx, cl, pid, rate, 5, cfg.StepFor)
 		rep.Offered = append(rep.Offered, st)
-		us := st.CPUUS
-		rep.CPUPerOfferUS = append(rep.CPUPerOfferUS, us)
 		cfg.Log("%s: %d/s with 5 offers: sent %.0f/s, answered %.3f, p99 %.1f ms, %d offers delivered, %.0f µs CPU per announce",
-			s.Name, rate, st.Achieved, st.Answered, st.P99Ms, st.OffersIn, us)
+			s.Name, rate, st.Achieved, st.Answered, st.P99Ms, st.OffersIn, st.CPUUS)
 		time.Sleep(time.Second)
 	}
 	return rep, nil

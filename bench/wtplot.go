@@ -30,9 +30,9 @@ func WTRatios(reps []WTReport) map[string]float64 {
 			break
 		}
 	}
-	for i := range min(len(a.CPUPerOfferUS), len(b.CPUPerOfferUS)) {
-		if b.CPUPerOfferUS[i] > 0 {
-			out[fmt.Sprintf("cpu_per_offer_announce_ours_over_theirs_at_%d", a.Offered[i].Rate)] = a.CPUPerOfferUS[i] / b.CPUPerOfferUS[i]
+	for i := range min(len(a.Offered), len(b.Offered)) {
+		if b.Offered[i].CPUUS > 0 {
+			out[fmt.Sprintf("cpu_per_offer_announce_ours_over_theirs_at_%d", a.Offered[i].Rate)] = a.Offered[i].CPUUS / b.Offered[i].CPUUS
 		}
 	}
 	return out

@@ -59,10 +59,14 @@ type SegmentInfo struct {
 	Available time.Duration // engine clock time the playlist showed it
 }
 
+// DefaultStripes is K when none is set: the stripes of a segment (and the
+// cut the integrity service hashes by).
+const DefaultStripes = 4
+
 // Config of an engine. Zero values take the defaults noted.
 type Config struct {
 	Self        PeerID
-	Stripes     int           // K, default 4
+	Stripes     int           // K, default DefaultStripes
 	PieceSize   int           // bytes per PIECE, default 16 KiB, at most MaxPiece
 	MaxDepth    int           // tree depth bound, default 6
 	UploadCap   int64         // bytes/s this peer may upload; 0 = 4× the stream
@@ -86,7 +90,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.Stripes <= 0 || c.Stripes > MaxStripes {
-		c.Stripes = 4
+		c.Stripes = DefaultStripes
 	}
 	if c.PieceSize <= 0 || c.PieceSize > MaxPiece {
 		c.PieceSize = 16 << 10

@@ -69,7 +69,7 @@ func (n *Node) stripes() int {
 	if n.cfg.Stripes > 0 {
 		return n.cfg.Stripes
 	}
-	return 4 // the engine's default
+	return engine.DefaultStripes
 }
 
 // Misbehaved: a peer sent bytes that do not match the digests. Drop and ban

@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"github.com/p2phls/p2phls/engine"
+)
 
 // Class is a share of the viewers with one kind of connection.
 type Class struct {
@@ -43,7 +47,7 @@ func (c *Config) defaults() {
 		c.Bitrate = 250_000
 	}
 	if c.Stripes <= 0 {
-		c.Stripes = 4
+		c.Stripes = engine.DefaultStripes
 	}
 	if c.RTT <= 0 {
 		c.RTT = 20 * time.Millisecond

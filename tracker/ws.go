@@ -109,7 +109,6 @@ func originAllowed(r *http.Request, patterns []string) bool {
 
 // wsConn is one registered connection.
 type wsConn struct {
-	hub  *wsHub
 	sink *wsSink
 	mu   sync.Mutex // one message at a time, in order
 	h    msgHandler
@@ -266,7 +265,7 @@ func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.U
 		}
 		return
 	}
-	wc := &wsConn{hub: h.hub, sink: sink, h: mk(sess), sess: sess, end: end}
+	wc := &wsConn{sink: sink, h: mk(sess), sess: sess, end: end}
 	wc.keepalive(c, h.t.cfg.Heartbeat)
 	h.hub.register(c, wc)
 }

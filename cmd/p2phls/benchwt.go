@@ -136,8 +136,8 @@ func printWT(w io.Writer, reps []bench.WTReport, asJSON bool) error {
 	fmt.Fprintln(tw, "server\tclients\tRSS/idle peer B\tplain announces/s (p99<100ms)\tCPU µs/announce with 5 offers (per rate)")
 	for _, r := range reps {
 		var cpu []string
-		for i, us := range r.CPUPerOfferUS {
-			cpu = append(cpu, fmt.Sprintf("%d/s: %.0f", r.Offered[i].Rate, us))
+		for _, o := range r.Offered {
+			cpu = append(cpu, fmt.Sprintf("%d/s: %.0f", o.Rate, o.CPUUS))
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%s\n", r.Name, r.Clients, r.RSSPerPeer, r.MaxPlainRate, strings.Join(cpu, ", "))
 	}

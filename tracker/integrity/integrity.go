@@ -74,7 +74,7 @@ type watch struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	if cfg.Stripes <= 0 {
-		cfg.Stripes = 4
+		cfg.Stripes = engine.DefaultStripes
 	}
 	if cfg.Linger <= 0 {
 		cfg.Linger = 30 * time.Second
