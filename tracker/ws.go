@@ -46,7 +46,7 @@ type msgHandler interface {
 // wsHub owns the pollers and finds each connection's state.
 type wsHub struct {
 	eng     *nbhttp.Engine
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	conns   map[*websocket.Conn]*wsConn
 	pending map[*websocket.Conn][]wsMsg // messages that came before the connection was registered
 	gone    map[*websocket.Conn]bool    // closed before it was registered
@@ -159,20 +159,32 @@ func (h *wsHub) register(c *websocket.Conn, wc *wsConn) {
 
 func (h *wsHub) onMessage(c *websocket.Conn, typ websocket.MessageType, data []byte) {
 	m := wsMsg{text: typ == websocket.TextMessage, data: data}
-	h.mu.Lock()
+	h.mu.RLock() // every message: a shared lock, the map is written once per connection
 	wc := h.conns[c]
+	h.mu.RUnlock()
 	if wc == nil {
-		if len(h.pending[c]) < 16 {
-			h.pending[c] = append(h.pending[c], m)
+		if wc = h.early(c, m); wc == nil {
+			return
 		}
-		h.mu.Unlock()
-		return
 	}
-	h.mu.Unlock()
 	wc.busy.Store(true)
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
 	wc.handle(m)
+}
+
+// early keeps a message that came before its connection was registered, or
+// returns the connection if the registration came meanwhile.
+func (h *wsHub) early(c *websocket.Conn, m wsMsg) *wsConn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if wc := h.conns[c]; wc != nil {
+		return wc
+	}
+	if len(h.pending[c]) < 16 {
+		h.pending[c] = append(h.pending[c], m)
+	}
+	return nil
 }
 
 // handle takes one message. Under wc.mu.
@@ -211,14 +223,26 @@ func (wc *wsConn) closed() {
 	if wc.done.Swap(true) {
 		return
 	}
-	wc.ping.Stop()
+	if wc.ping != nil {
+		wc.ping.Stop()
+	}
 	wc.sink.closed.Store(true)
+	if wc.end == nil { // refused at Connect: no session
+		return
+	}
 	go func() { // the store may take a round trip: not on nbio's workers
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		wc.end(ctx, wc.sess)
 	}()
 }
+
+// refused takes the messages of a connection refused at Connect, while its
+// close frame leaves: none is handled.
+type refused struct{}
+
+func (refused) Handle(context.Context, []byte) {}
+func (refused) TooLarge()                      {}
 
 // wsSink is a Sink on an nbio WebSocket connection.
 type wsSink struct {
@@ -263,6 +287,7 @@ func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.U
 		} else {
 			sink.Close(CloseGoingAway, "tracker shutting down")
 		}
+		h.hub.register(c, &wsConn{sink: sink, h: refused{}}) // so its close is forgotten like any other
 		return
 	}
 	wc := &wsConn{sink: sink, h: mk(sess), sess: sess, end: end}
