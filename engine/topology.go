@@ -41,10 +41,11 @@ func (e *Engine) freeSlots() uint8 {
 // interior node of one tree, a leaf in the others, so each tree has a wide
 // fanout and stays shallow).
 //
-// The home is chosen once, when this peer first has children to offer: the
-// stripe for which the fewest neighbours are homes (a neighbour's home is the
-// stripe it advertises the most slots for), ties broken by the peer's hash.
-// So homes spread evenly over the stripes even in small swarms.
+// The home is chosen when this peer first has children to offer: the
+// stripe for which the fewest neighbours are homes, ties broken by the
+// peer's hash. So homes spread evenly over the stripes even in small swarms.
+// Peers that join together choose before they see each other's choice; a
+// peer with no child in its home yet moves later (rehome).
 func (e *Engine) home() int {
 	if e.homeK >= 0 {
 		return e.homeK
@@ -58,7 +59,16 @@ func (e *Engine) home() int {
 	if states < min(6, len(e.nbrs)) || states == 0 {
 		return -1 // not enough seen yet: no slots until then
 	}
-	count := make([]int, e.cfg.Stripes)
+	count, _ := e.homeCounts(-1)
+	e.homeK = e.fewest(count, int(e.self%uint32(e.cfg.Stripes)))
+	return e.homeK
+}
+
+// homeCounts is how many neighbours have each stripe as their home (the
+// stripe a neighbour advertises the most slots for), and whether one of
+// those whose home is stripe mine sorts below this peer.
+func (e *Engine) homeCounts(mine int) (count []int, lower bool) {
+	count = make([]int, e.cfg.Stripes)
 	for _, n := range e.neighbours() {
 		best, bestSlots := -1, uint8(0)
 		for k, st := range n.state {
@@ -68,15 +78,39 @@ func (e *Engine) home() int {
 		}
 		if best >= 0 {
 			count[best]++
+			lower = lower || (best == mine && n.hash < e.self)
 		}
 	}
-	e.homeK = int(e.self % uint32(e.cfg.Stripes))
-	for k := range count {
-		if count[k] < count[e.homeK] {
-			e.homeK = k
+	return count, lower
+}
+
+// fewest is the stripe with the fewest homes, from; from wins ties.
+func (e *Engine) fewest(count []int, from int) int {
+	k := from
+	for i := range count {
+		if count[i] < count[k] {
+			k = i
 		}
 	}
-	return e.homeK
+	return k
+}
+
+// rehome moves a home that two or more nearby peers share to a stripe with
+// fewer homes, while this peer has no child there to lose. Of the peers
+// sharing a home the one whose hash sorts lowest stays, so two colliding
+// peers do not both leave.
+func (e *Engine) rehome() {
+	if e.homeK < 0 || len(e.children[e.homeK]) > 0 {
+		return
+	}
+	count, lower := e.homeCounts(e.homeK)
+	if !lower {
+		return
+	}
+	if k := e.fewest(count, e.homeK); k != e.homeK {
+		e.homeK = k
+		e.markDirty()
+	}
 }
 
 // slotsFor is how many children this peer takes for stripe k: all its free
@@ -160,6 +194,7 @@ func (e *Engine) onState(n *neighbour, m *Message) {
 	if e.homeK < 0 && e.home() >= 0 {
 		e.markDirty() // the home is chosen: advertise its slots
 	}
+	e.rehome()
 	for k := range e.up {
 		if e.up[k].peer != n.id || e.up[k].pending {
 			continue
