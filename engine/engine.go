@@ -86,6 +86,9 @@ type Config struct {
 	// completion starts (else 2 × CDNTime, tiny on a fast CDN). Default 0.
 	MinMargin time.Duration
 	Seed      uint64 // randomness (tie-breaks)
+	// SharePlaylists: playlists travel down the stripe trees (PLAYLIST);
+	// the host gets them if its Player is also a PlaylistTaker.
+	SharePlaylists bool
 }
 
 func (c *Config) defaults() {
@@ -117,22 +120,24 @@ func (c *Config) defaults() {
 
 // Stats are a peer's counters (DESIGN §4 words).
 type Stats struct {
-	BytesCDN      int64 `json:"bytes_cdn"`
-	CDNStart      int64 `json:"bytes_cdn_start"`    // of which: fast start
-	CDNRoot       int64 `json:"bytes_cdn_root"`     // of which: stripes this peer is a root of
-	CDNDeadline   int64 `json:"bytes_cdn_deadline"` // of which: completions at the deadline
-	BytesP2P      int64 `json:"bytes_p2p"`
-	BytesUploaded int64 `json:"bytes_uploaded"`
-	BytesWasted   int64 `json:"bytes_wasted"` // received twice
-	CDNRequests   int64 `json:"cdn_requests"`
-	CDNErrors     int64 `json:"cdn_errors"`
-	ControlSent   int64 `json:"control_bytes_sent"`
-	Segments      int64 `json:"segments"`
-	Late          int64 `json:"late_stripes"` // stripes completed from the CDN at the deadline
-	Dropped       int64 `json:"peers_dropped"`
-	BadBlocks     int64 `json:"bad_blocks"` // blocks from peers that did not match their digest
-	Children      int   `json:"children"`
-	Roots         int   `json:"root_stripes"`
+	BytesCDN       int64 `json:"bytes_cdn"`
+	CDNStart       int64 `json:"bytes_cdn_start"`    // of which: fast start
+	CDNRoot        int64 `json:"bytes_cdn_root"`     // of which: stripes this peer is a root of
+	CDNDeadline    int64 `json:"bytes_cdn_deadline"` // of which: completions at the deadline
+	BytesP2P       int64 `json:"bytes_p2p"`
+	BytesUploaded  int64 `json:"bytes_uploaded"`
+	BytesWasted    int64 `json:"bytes_wasted"` // received twice
+	CDNRequests    int64 `json:"cdn_requests"`
+	CDNErrors      int64 `json:"cdn_errors"`
+	ControlSent    int64 `json:"control_bytes_sent"`
+	Segments       int64 `json:"segments"`
+	Late           int64 `json:"late_stripes"` // stripes completed from the CDN at the deadline
+	Dropped        int64 `json:"peers_dropped"`
+	BadBlocks      int64 `json:"bad_blocks"`      // blocks from peers that did not match their digest
+	PlaylistsSent  int64 `json:"playlists_sent"`  // shared with children
+	PlaylistsTaken int64 `json:"playlists_taken"` // from upstreams, handed to the host
+	Children       int   `json:"children"`
+	Roots          int   `json:"root_stripes"`
 }
 
 // Engine is one peer.
@@ -174,6 +179,7 @@ type neighbour struct {
 	state   []StripeState
 	upload  int64
 	consume bool
+	lists   bool          // takes PLAYLIST messages
 	failed  int           // consecutive failures as an upstream
 	retryAt time.Duration // not chosen as upstream before
 	haves   map[string]uint16
@@ -248,7 +254,10 @@ func (e *Engine) AddNeighbour(id PeerID) {
 	e.syncList()
 	var flags uint8
 	if e.cfg.ConsumeOnly {
-		flags = 1
+		flags |= FlagConsumeOnly
+	}
+	if e.cfg.SharePlaylists {
+		flags |= FlagPlaylists
 	}
 	e.send(id, &Message{Type: THello, Upload: uint32(e.uploadCap() >> 10), Flags: flags})
 	st := e.myState()
@@ -288,7 +297,7 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 	}
 	switch m.Type {
 	case THello:
-		n.upload, n.consume = int64(m.Upload)<<10, m.Flags&1 != 0
+		n.upload, n.consume, n.lists = int64(m.Upload)<<10, m.Flags&FlagConsumeOnly != 0, m.Flags&FlagPlaylists != 0
 	case TState:
 		e.onState(n, m)
 	case TSubscribe:
@@ -323,6 +332,8 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 		return e.onPiece(n, m)
 	case TPing:
 		e.send(from, &Message{Type: TPong, Nonce: m.Nonce})
+	case TPlaylist:
+		e.onPlaylist(n, m)
 	}
 	return nil
 }

@@ -46,6 +46,17 @@ type tpeer struct {
 	got   map[string][]byte
 	o     *origin
 	inbox []Message // for a hand-driven peer (no engine)
+	lists map[uint32]int // shared playlists taken, by newest (PlaylistTaker)
+}
+
+// OnPlaylist takes a shared playlist and, as a host that accepted it would,
+// passes it on.
+func (p *tpeer) OnPlaylist(_ PeerID, newest uint32, raw []byte) {
+	if p.lists == nil {
+		p.lists = map[uint32]int{}
+	}
+	p.lists[newest]++
+	p.eng.SharePlaylist(raw, int64(newest))
 }
 
 func (p *tpeer) Send(to PeerID, m *Message) bool {

@@ -40,9 +40,10 @@ const (
 	TPiece
 	TPing
 	TPong
+	TPlaylist
 )
 
-var typeNames = [...]string{"", "hello", "state", "subscribe", "unsubscribe", "accept", "reject", "have", "request", "piece", "ping", "pong"}
+var typeNames = [...]string{"", "hello", "state", "subscribe", "unsubscribe", "accept", "reject", "have", "request", "piece", "ping", "pong", "playlist"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) && t > 0 {
@@ -74,7 +75,14 @@ type Message struct {
 	Length  uint32 // REQUEST
 	Data    []byte
 	Nonce   uint32
+	Newest  uint32 // PLAYLIST: media sequence of its newest segment (low 32 bits)
 }
+
+// HELLO flags.
+const (
+	FlagConsumeOnly uint8 = 1 << iota // never uploads
+	FlagPlaylists                     // takes PLAYLIST messages
+)
 
 // WireSize is the encoded size of m, without encoding it (for accounting).
 func (m *Message) WireSize() int {
@@ -97,6 +105,8 @@ func (m *Message) WireSize() int {
 		n += 1 + len(m.Seg) + 13 + len(m.Data)
 	case TPing, TPong:
 		n += 4
+	case TPlaylist:
+		n += 8 + len(m.Data)
 	}
 	return n
 }
@@ -147,6 +157,10 @@ func (m *Message) Encode(b []byte) []byte {
 		b = append(b, m.Data...)
 	case TPing, TPong:
 		b = be.AppendUint32(b, m.Nonce)
+	case TPlaylist:
+		b = be.AppendUint32(b, m.Newest)
+		b = be.AppendUint32(b, uint32(len(m.Data)))
+		b = append(b, m.Data...)
 	}
 	return b
 }
@@ -233,6 +247,13 @@ func Decode(b []byte) (Message, error) {
 		m.Data = r.take(int(n), "data")
 	case TPing, TPong:
 		m.Nonce = r.u32("nonce")
+	case TPlaylist:
+		m.Newest = r.u32("newest")
+		n := r.u32("length")
+		if n > MaxPiece {
+			r.fail("playlist over 64 KiB")
+		}
+		m.Data = r.take(int(n), "playlist")
 	default:
 		r.fail(fmt.Sprintf("unknown type %d", m.Type))
 	}

@@ -29,6 +29,7 @@ var golden = []struct {
 	{"piece", Message{Type: TPiece, Seg: "0/41/live/seg41.ts", Size: 123456, Stripe: 2, Offset: 16384, Data: []byte("media bytes")}},
 	{"ping", Message{Type: TPing, Nonce: 42}},
 	{"pong", Message{Type: TPong, Nonce: 42}},
+	{"playlist", Message{Type: TPlaylist, Newest: 41, Data: []byte("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:41\n#EXTINF:2,\nseg41.ts\n")}},
 }
 
 func TestWireGolden(t *testing.T) {
