@@ -45,7 +45,7 @@ type tpeer struct {
 
 	got   map[string][]byte
 	o     *origin
-	inbox []Message // for a hand-driven peer (no engine)
+	inbox []Message      // for a hand-driven peer (no engine)
 	lists map[uint32]int // shared playlists taken, by newest (PlaylistTaker)
 }
 
