@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
@@ -29,6 +28,8 @@ type Follower struct {
 	lastMS   int64
 	lastDisc int
 	started  bool
+	target   time.Duration       // of the last playlist from the CDN
+	hosts    map[string]struct{} // hosts the CDN's playlists point at
 }
 
 // NewFollower returns a follower that has seen nothing yet.
@@ -50,6 +51,13 @@ func (f *Follower) Update(m *Media) []Item {
 		}
 	}
 	f.started = true
+	f.target = m.TargetDuration
+	f.learnHosts(m)
+	return f.take(m)
+}
+
+// take records m as the latest playlist and returns its new segments.
+func (f *Follower) take(m *Media) []Item {
 	f.lastMS, f.lastDisc = m.MediaSequence, m.DiscSeq
 	var out []Item
 	for _, s := range m.Segments {
@@ -59,72 +67,6 @@ func (f *Follower) Update(m *Media) []Item {
 		}
 	}
 	return out
-}
-
-// Sleeper waits for d or until ctx ends; injected so tests control time.
-type Sleeper func(ctx context.Context, d time.Duration) error
-
-// SleepReal waits on the wall clock.
-func SleepReal(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// FollowConfig configures Follow.
-type FollowConfig struct {
-	URL       string
-	Source    *Source
-	OnSegment func(Item)
-	OnMedia   func(*Media, []byte) // every playlist fetched (optional)
-	Sleep     Sleeper              // default SleepReal
-	Logger    *slog.Logger
-}
-
-// Follow polls the playlist until ctx ends or the playlist ends (ENDLIST):
-// reloads every target duration after a change and every half target duration
-// otherwise (RFC 8216 §6.3.4), backing off on errors.
-func Follow(ctx context.Context, cfg FollowConfig) error {
-	if cfg.Sleep == nil {
-		cfg.Sleep = SleepReal
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	f := NewFollower()
-	backoff := 250 * time.Millisecond
-	for {
-		m, raw, err := fetchMedia(ctx, cfg.Source, cfg.URL)
-		wait := backoff
-		if err != nil {
-			cfg.Logger.Warn("playlist refresh failed", "url", cfg.URL, "err", err)
-			backoff = min(2*backoff, 8*time.Second)
-		} else {
-			backoff = 250 * time.Millisecond
-			if cfg.OnMedia != nil {
-				cfg.OnMedia(m, raw)
-			}
-			items := f.Update(m)
-			for _, it := range items {
-				cfg.OnSegment(it)
-			}
-			if m.Endlist {
-				return nil
-			}
-			wait = max(m.TargetDuration, 500*time.Millisecond)
-			if len(items) == 0 {
-				wait /= 2
-			}
-		}
-		if err := cfg.Sleep(ctx, wait); err != nil {
-			return err
-		}
-	}
 }
 
 func fetchMedia(ctx context.Context, src *Source, u string) (*Media, []byte, error) {

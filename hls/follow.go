@@ -1,0 +1,157 @@
+package hls
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Sleeper waits for d or until ctx ends; injected so tests control time.
+type Sleeper func(ctx context.Context, d time.Duration) error
+
+// SleepReal waits on the wall clock.
+func SleepReal(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Shared is a playlist a peer passed on.
+type Shared struct {
+	From string
+	Raw  []byte
+}
+
+// FollowConfig configures Follow.
+type FollowConfig struct {
+	URL       string
+	Source    *Source
+	OnSegment func(Item)
+	OnMedia   func(*Media, []byte) // every playlist fetched from the CDN (optional)
+	Sleep     Sleeper              // default SleepReal (unused with Shared)
+	Logger    *slog.Logger
+
+	// Shared brings playlists from peers (optional). Each is checked
+	// (Follower.UpdateShared); its new segments go to OnSegment like the
+	// CDN's. OnShared hears of each: err wraps ErrSharedRefused when the
+	// sender broke a rule.
+	Shared   <-chan Shared
+	OnShared func(s Shared, m *Media, err error)
+	// Relaxed reports that the CDN may be polled less while shared
+	// playlists at the live edge keep coming (one in the last 1.5 target
+	// durations): then at least every SafetyNet target durations; nil = never.
+	Relaxed   func() bool
+	SafetyNet int // default 3
+}
+
+// Follow polls the playlist until ctx ends or the playlist ends (ENDLIST):
+// reloads every target duration after a change and every half target duration
+// otherwise (RFC 8216 §6.3.4), backing off on errors.
+func Follow(ctx context.Context, cfg FollowConfig) error {
+	if cfg.Sleep == nil {
+		cfg.Sleep = SleepReal
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SafetyNet <= 0 {
+		cfg.SafetyNet = 3
+	}
+	fl := &follow{cfg: cfg, f: NewFollower()}
+	backoff := 250 * time.Millisecond
+	for {
+		m, raw, err := fetchMedia(ctx, cfg.Source, cfg.URL)
+		fl.polled = time.Now()
+		wait := backoff
+		if err != nil {
+			cfg.Logger.Warn("playlist refresh failed", "url", cfg.URL, "err", err)
+			backoff = min(2*backoff, 8*time.Second)
+		} else {
+			backoff = 250 * time.Millisecond
+			if cfg.OnMedia != nil {
+				cfg.OnMedia(m, raw)
+			}
+			items := fl.f.Update(m)
+			for _, it := range items {
+				cfg.OnSegment(it)
+			}
+			if m.Endlist {
+				return nil
+			}
+			wait = max(m.TargetDuration, 500*time.Millisecond)
+			if len(items) == 0 {
+				wait /= 2
+			}
+		}
+		if err := fl.wait(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// follow is Follow's state between CDN polls.
+type follow struct {
+	cfg    FollowConfig
+	f      *Follower
+	polled time.Time // last CDN poll
+	fresh  time.Time // last shared playlist at the live edge
+}
+
+// wait sleeps d, taking shared playlists meanwhile; at the end of d the CDN
+// poll is put off (by one target duration at a time, up to SafetyNet since
+// the last poll) while shared playlists keep bringing segments.
+func (fl *follow) wait(ctx context.Context, d time.Duration) error {
+	if fl.cfg.Shared == nil {
+		return fl.cfg.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case s := <-fl.cfg.Shared:
+			fl.shared(s)
+		case <-t.C:
+			if !fl.relaxed() {
+				return nil
+			}
+			t.Reset(max(fl.f.target, 500*time.Millisecond))
+		}
+	}
+}
+
+func (fl *follow) relaxed() bool {
+	target := max(fl.f.target, 500*time.Millisecond)
+	now := time.Now()
+	return fl.cfg.Relaxed != nil && now.Sub(fl.fresh) <= target*3/2 &&
+		now.Sub(fl.polled) < time.Duration(fl.cfg.SafetyNet)*target && fl.cfg.Relaxed()
+}
+
+func (fl *follow) shared(s Shared) {
+	m, _, err := Parse(fl.cfg.URL, s.Raw)
+	var items []Item
+	switch {
+	case err != nil:
+		err = errors.Join(ErrSharedRefused, err)
+	case m == nil:
+		err = ErrSharedRefused
+	default:
+		items, err = fl.f.UpdateShared(m)
+	}
+	if err == nil && len(m.Segments) > 0 && m.Segments[len(m.Segments)-1].Seq >= fl.f.lastSeq {
+		fl.fresh = time.Now() // at the live edge as this follower knows it
+	}
+	if fl.cfg.OnShared != nil {
+		fl.cfg.OnShared(s, m, err)
+	}
+	for _, it := range items {
+		fl.cfg.OnSegment(it)
+	}
+}

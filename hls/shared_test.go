@@ -1,0 +1,131 @@
+package hls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestUpdateSharedRules(t *testing.T) {
+	f := NewFollower()
+	if _, err := f.UpdateShared(media(10, 0, 3)); !errors.Is(err, ErrSharedRefused) {
+		t.Fatalf("before any CDN playlist: %v, want refused", err)
+	}
+	f.Update(media(10, 1, 3)) // 10..12 from the CDN
+	foreign := media(11, 1, 3)
+	foreign.Segments[2].URL = "http://elsewhere/seg.ts"
+	longer := media(11, 1, 3)
+	longer.TargetDuration = 6 * time.Second
+	for _, c := range []struct {
+		name string
+		m    *Media
+		want error
+		new  int
+	}{
+		{"older media sequence", media(9, 1, 3), ErrSharedStale, 0},
+		{"older discontinuity sequence (no epoch from a peer)", media(11, 0, 3), ErrSharedStale, 0},
+		{"a host the CDN never used", foreign, ErrSharedRefused, 0},
+		{"another target duration", longer, ErrSharedRefused, 0},
+		{"nothing new", media(10, 1, 3), nil, 0},
+		{"one new segment", media(11, 1, 3), nil, 1},
+		{"whole window ahead", media(20, 1, 3), nil, 3},
+	} {
+		items, err := f.UpdateShared(c.m)
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) || len(items) != c.new {
+			t.Errorf("%s: %d new, err %v; want %d, %v", c.name, len(items), err, c.new, c.want)
+		}
+	}
+	if f.Epoch() != 0 {
+		t.Fatalf("a shared playlist moved the epoch to %d", f.Epoch())
+	}
+}
+
+// liveDoer serves a live playlist whose newest segment is now/2s, with no
+// network (synctest), and counts the requests.
+type liveDoer struct {
+	start time.Time
+	polls atomic.Int64
+}
+
+func livePlaylist(newest int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:%d\n", max(0, newest-2))
+	for s := max(0, newest-2); s <= newest; s++ {
+		fmt.Fprintf(&b, "#EXTINF:2.000,\nseg%d.ts\n", s)
+	}
+	return b.String()
+}
+
+func (d *liveDoer) Do(r *http.Request) (*http.Response, error) {
+	d.polls.Add(1)
+	body := livePlaylist(int64(time.Since(d.start) / (2 * time.Second)))
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{},
+		ContentLength: int64(len(body)), Request: r}, nil
+}
+
+// TestFollowTakesSharedPlaylists: a peer passes on each playlist the moment
+// its segment exists, the CDN's copy is polled as usual; relaxed, the CDN
+// is polled about once every 3 target durations and every segment still
+// comes at once; a playlist from a liar (another host) is refused.
+func TestFollowTakesSharedPlaylists(t *testing.T) {
+	for _, relaxed := range []bool{false, true} {
+		t.Run(fmt.Sprint("relaxed=", relaxed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { followShared(t, relaxed) })
+		})
+	}
+}
+
+func followShared(t *testing.T, relaxed bool) {
+	d := &liveDoer{start: time.Now()}
+	src := NewSource(SourceConfig{Client: d})
+	shared := make(chan Shared)
+	var refused, late int
+	got := map[int64]bool{}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	go func() {
+		for s := int64(1); s < 30; s++ {
+			time.Sleep(time.Until(d.start.Add(time.Duration(s) * 2 * time.Second)))
+			shared <- Shared{From: "up", Raw: []byte(livePlaylist(s))}
+			if s%10 == 0 {
+				shared <- Shared{From: "liar", Raw: []byte(strings.ReplaceAll(livePlaylist(s+1), "seg", "http://evil/seg"))}
+			}
+		}
+	}()
+	_ = Follow(ctx, FollowConfig{URL: "http://cdn/live/index.m3u8", Source: src, Shared: shared,
+		Relaxed: func() bool { return relaxed },
+		OnShared: func(s Shared, _ *Media, err error) {
+			if errors.Is(err, ErrSharedRefused) {
+				refused++
+				if s.From != "liar" {
+					t.Errorf("refused from %s: %v", s.From, err)
+				}
+			}
+		},
+		OnSegment: func(it Item) {
+			got[it.Seq] = true
+			if at := d.start.Add(time.Duration(it.Seq) * 2 * time.Second); time.Since(at) > 100*time.Millisecond {
+				late++
+			}
+		}})
+	for s := int64(1); s < 30; s++ {
+		if !got[s] {
+			t.Fatalf("segment %d never reported", s)
+		}
+	}
+	polls := d.polls.Load()
+	t.Logf("CDN polls in 60 s: %d; segments late: %d; refused: %d", polls, late, refused)
+	if refused != 2 || late != 0 {
+		t.Errorf("refused %d (want 2), %d segments later than the shared playlist", refused, late)
+	}
+	if relaxed && polls > 12 || !relaxed && polls < 25 {
+		t.Errorf("relaxed=%v: %d CDN polls in 60 s", relaxed, polls)
+	}
+}
