@@ -40,14 +40,18 @@ type Config struct {
 	MaxUpload   int64    // bytes/s; 0 = 4x the stream
 	ConsumeOnly bool
 	CDNOnly     bool
-	ICEServers  []webrtc.ICEServer
-	RelayOnly   bool
-	Loopback    bool          // ICE on 127.0.0.1 only (tests, demo)
-	UDP         string        // the UDP socket's address
-	Neighbours  int           // links this peer opens, default 12
-	MaxLinks    int           // links accepted in all, default 30
-	GiveUp      time.Duration // a segment not ready this long after its deadline is skipped; default 10s
-	HTTPClient  hls.Doer      // default: hls.Source's
+	// SharePlaylists: playlists travel down the stripe trees; while they
+	// keep this peer at the live edge and it roots no stripe, it polls the
+	// CDN's playlist every 3 target durations only (hls.FollowConfig).
+	SharePlaylists bool
+	ICEServers     []webrtc.ICEServer
+	RelayOnly      bool
+	Loopback       bool          // ICE on 127.0.0.1 only (tests, demo)
+	UDP            string        // the UDP socket's address
+	Neighbours     int           // links this peer opens, default 12
+	MaxLinks       int           // links accepted in all, default 30
+	GiveUp         time.Duration // a segment not ready this long after its deadline is skipped; default 10s
+	HTTPClient     hls.Doer      // default: hls.Source's
 	// TestCorrupt makes this peer flip every byte of the media it sends to
 	// other peers: a poisoner, for tests of integrity only.
 	TestCorrupt bool
@@ -112,6 +116,8 @@ type Node struct {
 	pending   map[string]client.Digests // digests for segments not listed yet, by content key
 	raw       []byte                    // the last playlist fetched, as the origin wrote it
 	media     *hls.Media                // raw, parsed
+	shared    chan hls.Shared           // playlists from upstreams (SharePlaylists)
+	newest    int64                     // newest segment of the last playlist passed on
 }
 
 // New builds a node; Run starts it.
@@ -119,13 +125,16 @@ func New(cfg Config) (*Node, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, r: newReactor(), changed: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger, r: newReactor(), changed: make(chan struct{}), newest: -1}
+	if cfg.SharePlaylists {
+		n.shared = make(chan hls.Shared, 8)
+	}
 	n.clk = &clock{start: time.Now(), r: n.r}
 	n.src = hls.NewSource(hls.SourceConfig{Servers: cfg.Sources, Client: cfg.HTTPClient, Logger: n.log})
 	self := engine.PeerID(fmt.Sprintf("local-%d", time.Now().UnixNano()))
 	n.eng = engine.New(engine.Config{Self: self, Stripes: cfg.Stripes, UploadCap: cfg.MaxUpload,
 		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == "", RootGrace: rootGrace,
-		MinMargin: minMargin},
+		MinMargin: minMargin, SharePlaylists: cfg.SharePlaylists},
 		n.clk, (*engineTransport)(n), (*engineSource)(n), (*enginePlayer)(n))
 	if cfg.Tracker != "" && !cfg.CDNOnly {
 		if err := n.startP2P(); err != nil {
@@ -149,7 +158,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { tick.Every(ctx, 500*time.Millisecond, n.copyStats) })
 	err := hls.Follow(ctx, hls.FollowConfig{URL: n.cfg.Playlist, Source: n.src, Logger: n.log,
-		OnMedia: n.onMedia, OnSegment: n.onSegment})
+		OnMedia: n.onMedia, OnSegment: n.onSegment, Shared: n.shared, OnShared: n.onShared, Relaxed: n.relaxed})
 	if err == nil { // ENDLIST: keep serving until stopped
 		<-ctx.Done()
 	}
@@ -181,6 +190,7 @@ func (n *Node) onMedia(m *hls.Media, raw []byte) {
 	}
 	n.win.target, n.win.ended = m.TargetDuration, m.Endlist
 	n.mu.Unlock()
+	n.passOn(m, raw, true)
 }
 
 // onSegment takes a new segment from the playlist into the window and the engine.
