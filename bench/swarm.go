@@ -32,6 +32,8 @@ type SwarmConfig struct {
 	Integrity bool
 	// Poisoners: the first N peers corrupt every piece they send (peer --test-corrupt).
 	Poisoners int
+	// SharePlaylists: peers pass playlists down the trees (peer --share-playlists).
+	SharePlaylists bool
 	// Playlist and Sources: an origin run by the caller (default: one started here).
 	Playlist string
 	Sources  []string
@@ -163,6 +165,9 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 	args := []string{"peer", "--listen", "127.0.0.1:0", "--loopback", "--playlist", cfg.Playlist}
 	if len(cfg.Sources) > 0 {
 		args = append(args, "--sources", strings.Join(cfg.Sources, ","))
+	}
+	if cfg.SharePlaylists {
+		args = append(args, "--share-playlists")
 	}
 	switch {
 	case cfg.CDNOnly:

@@ -3,6 +3,7 @@ package hls
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -77,6 +78,7 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 			if cfg.OnMedia != nil {
 				cfg.OnMedia(m, raw)
 			}
+			fl.check(m)
 			items := fl.f.Update(m)
 			for _, it := range items {
 				cfg.OnSegment(it)
@@ -101,6 +103,34 @@ type follow struct {
 	f      *Follower
 	polled time.Time // last CDN poll
 	fresh  time.Time // last shared playlist at the live edge
+	// taken: segments first learnt from a peer's playlist, until the CDN's
+	// playlist confirms or contradicts them.
+	taken map[int64]takenSeg
+}
+
+type takenSeg struct{ from, url string }
+
+// check compares a CDN playlist with the segments peers announced first: a
+// peer that announced a segment the CDN lists under another URL lied (or
+// served another encoder's playlist); it is refused then. The segment it
+// announced is lost to this viewer — one per liar, who is dropped.
+func (fl *follow) check(m *Media) {
+	for _, s := range m.Segments {
+		t, ok := fl.taken[s.Seq]
+		if !ok {
+			continue
+		}
+		delete(fl.taken, s.Seq)
+		if t.url != s.URL && fl.cfg.OnShared != nil {
+			fl.cfg.OnShared(Shared{From: t.from}, nil, fmt.Errorf("%w: announced segment %d as %s, the CDN lists %s",
+				ErrSharedRefused, s.Seq, t.url, s.URL))
+		}
+	}
+	for seq := range fl.taken {
+		if seq < m.MediaSequence {
+			delete(fl.taken, seq) // slid out unconfirmed (or a new epoch)
+		}
+	}
 }
 
 // wait sleeps d, taking shared playlists meanwhile; at the end of d the CDN
@@ -152,6 +182,10 @@ func (fl *follow) shared(s Shared) {
 		fl.cfg.OnShared(s, m, err)
 	}
 	for _, it := range items {
+		if fl.taken == nil {
+			fl.taken = map[int64]takenSeg{}
+		}
+		fl.taken[it.Seq] = takenSeg{from: s.From, url: it.URL}
 		fl.cfg.OnSegment(it)
 	}
 }

@@ -73,7 +73,9 @@ func (d *liveDoer) Do(r *http.Request) (*http.Response, error) {
 // TestFollowTakesSharedPlaylists: a peer passes on each playlist the moment
 // its segment exists, the CDN's copy is polled as usual; relaxed, the CDN
 // is polled about once every 3 target durations and every segment still
-// comes at once; a playlist from a liar (another host) is refused.
+// comes at once. A liar's playlist is refused: pointing at another host at
+// once, announcing a segment the CDN does not have when the CDN's playlist
+// contradicts it (the one segment it announced is lost to this viewer).
 func TestFollowTakesSharedPlaylists(t *testing.T) {
 	for _, relaxed := range []bool{false, true} {
 		t.Run(fmt.Sprint("relaxed=", relaxed), func(t *testing.T) {
@@ -87,6 +89,7 @@ func followShared(t *testing.T, relaxed bool) {
 	src := NewSource(SourceConfig{Client: d})
 	shared := make(chan Shared)
 	var refused, late int
+	var lied time.Time
 	got := map[int64]bool{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -94,8 +97,12 @@ func followShared(t *testing.T, relaxed bool) {
 		for s := int64(1); s < 30; s++ {
 			time.Sleep(time.Until(d.start.Add(time.Duration(s) * 2 * time.Second)))
 			shared <- Shared{From: "up", Raw: []byte(livePlaylist(s))}
-			if s%10 == 0 {
+			switch s {
+			case 10: // another host: refused at once
 				shared <- Shared{From: "liar", Raw: []byte(strings.ReplaceAll(livePlaylist(s+1), "seg", "http://evil/seg"))}
+			case 20: // a next segment the CDN will not have: refused when the CDN's playlist contradicts it
+				shared <- Shared{From: "liar", Raw: []byte(strings.ReplaceAll(livePlaylist(s+1), fmt.Sprintf("seg%d.ts", s+1), "fake.ts"))}
+				lied = time.Now()
 			}
 		}
 	}()
@@ -107,10 +114,16 @@ func followShared(t *testing.T, relaxed bool) {
 				if s.From != "liar" {
 					t.Errorf("refused from %s: %v", s.From, err)
 				}
+				if !lied.IsZero() && time.Since(lied) > 6*time.Second {
+					t.Errorf("a lie found out %v later: the CDN is polled every 3 target durations at least", time.Since(lied))
+				}
 			}
 		},
 		OnSegment: func(it Item) {
 			got[it.Seq] = true
+			if at := d.start.Add(time.Duration(it.Seq) * 2 * time.Second); it.URL == "http://cdn/live/fake.ts" && it.Seq != 21 || time.Since(at) > 2*time.Second {
+				t.Errorf("segment %d (%s) at %v", it.Seq, it.URL, time.Since(d.start))
+			}
 			if at := d.start.Add(time.Duration(it.Seq) * 2 * time.Second); time.Since(at) > 100*time.Millisecond {
 				late++
 			}

@@ -29,6 +29,7 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 	kill := fs.Int("kill", 0, "peers SIGKILLed at half time (P2P arm)")
 	children := fs.Int("children", 20, "children in the fan-out measurement (0 = skip)")
 	asJSON := fs.Bool("json", false, "print a JSON report")
+	share := fs.Bool("share-playlists", false, "P2P arm: peers pass playlists down the trees")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	rep := swarmReport{Date: time.Now().UTC().Format(time.RFC3339), Duration: dur.String()}
-	if rep.P2P, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, Kill: *kill}); err != nil {
+	if rep.P2P, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, Kill: *kill, SharePlaylists: *share}); err != nil {
 		return err
 	}
 	if rep.CDNOnly, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, CDNOnly: true}); err != nil {
