@@ -101,8 +101,8 @@ func followShared(t *testing.T, relaxed bool) {
 			case 10: // another host: refused at once
 				shared <- Shared{From: "liar", Raw: []byte(strings.ReplaceAll(livePlaylist(s+1), "seg", "http://evil/seg"))}
 			case 20: // a next segment the CDN will not have: refused when the CDN's playlist contradicts it
+				lied = time.Now() // before the send: the send orders it before the follower's reads
 				shared <- Shared{From: "liar", Raw: []byte(strings.ReplaceAll(livePlaylist(s+1), fmt.Sprintf("seg%d.ts", s+1), "fake.ts"))}
-				lied = time.Now()
 			}
 		}
 	}()
