@@ -36,7 +36,11 @@ type Config struct {
 	Sample       time.Duration `json:"sample"`        // timeline step, default 10s
 	Verify       bool          `json:"verify"`        // compare every delivered segment with the origin's bytes
 	ControlFirst bool          `json:"control_first"` // control messages skip the sender's media queue
-	cdnOnly      bool
+	// SharePlaylists: a viewer learns of a segment from its upstream's
+	// playlist (PLAYLIST down the tree of stripe seq mod K) when that comes
+	// before its own refresh.
+	SharePlaylists bool `json:"share_playlists"`
+	cdnOnly        bool
 }
 
 func (c *Config) defaults() {

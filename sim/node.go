@@ -25,10 +25,40 @@ type node struct {
 	links       map[engine.PeerID]*node
 	ready       map[int64]time.Duration
 	first       int64
+	known       int64 // newest segment in this viewer's playlist
+	early       int64 // segments learnt from an upstream's playlist before its own refresh
 	playStart   time.Duration
 	control     int64 // non-media bytes received (wire + overhead)
 	mediaP2P    int64
 	lastSampled engine.Stats
+}
+
+// playlistSize is the text of a live playlist of a few segments, as shared.
+const playlistSize = 400
+
+var playlistText = make([]byte, playlistSize)
+
+// learn puts segments up to s in this viewer's playlist (its own refresh,
+// or an upstream's shared playlist) and passes the playlist on.
+func (n *node) learn(s int64) {
+	if !n.alive || s <= n.known {
+		return
+	}
+	for q := max(n.known+1, n.first); q <= s; q++ {
+		n.eng.OnSegment(n.w.info(q))
+	}
+	n.known = s
+	if n.w.cfg.SharePlaylists {
+		n.eng.SharePlaylist(playlistText, s)
+	}
+}
+
+// OnPlaylist implements engine.PlaylistTaker.
+func (n *node) OnPlaylist(_ engine.PeerID, newest uint32, _ []byte) {
+	if s := int64(newest); n.alive && s > n.known {
+		n.early += s - n.known
+		n.learn(s)
+	}
 }
 
 // Send implements engine.Transport: the message crosses the sender's upload

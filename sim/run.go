@@ -114,11 +114,7 @@ func (w *World) publish(s int64) {
 			continue
 		}
 		at := w.loop.Now() + w.cfg.CDNRTT + time.Duration(w.rng.Int64N(int64(w.cfg.Segment/2)))
-		w.loop.At(at, func() {
-			if n.alive {
-				n.eng.OnSegment(w.info(s))
-			}
-		})
+		w.loop.At(at, func() { n.learn(s) })
 	}
 }
 

@@ -28,6 +28,32 @@ func TestSmallSwarm(t *testing.T) {
 	}
 }
 
+// With playlist sharing viewers learn of segments from their upstreams
+// before their own refresh, and nothing else changes: bytes intact, no stall.
+func TestSharedPlaylistsInTheSim(t *testing.T) {
+	cfg := Config{Peers: 30, Duration: 60 * time.Second, Verify: true, Seed: 1, SharePlaylists: true}
+	cfg.defaults()
+	w := newWorld(cfg)
+	w.run()
+	var early, taken int64
+	for _, n := range w.nodes {
+		early += n.early
+		taken += n.eng.Stats().PlaylistsTaken
+	}
+	s, played := 0, 0
+	for _, n := range w.nodes {
+		ns, np := n.stalls(w.end())
+		s, played = s+ns, played+np
+	}
+	t.Logf("%d playlists taken, %d segments learnt early, %d stalls in %d segments", taken, early, s, played)
+	if w.corrupt != 0 || w.errors != 0 || s != 0 {
+		t.Fatalf("corrupt %d, protocol errors %d, stalls %d", w.corrupt, w.errors, s)
+	}
+	if taken == 0 || early == 0 {
+		t.Fatalf("sharing: %d playlists taken, %d segments learnt from them first", taken, early)
+	}
+}
+
 // One seed replays exactly: figures in docs/BENCHMARKS.md can be reproduced.
 func TestSeedReplaysExactly(t *testing.T) {
 	cfg := Config{Peers: 20, Duration: 30 * time.Second, ChurnPerMin: 0.2, Classes: MixedClasses(), Seed: 9}

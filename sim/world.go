@@ -97,20 +97,16 @@ func (w *World) join() {
 		down: w.cfg.Download * float64(w.cfg.Bitrate), reachable: !c.Unreachable, consume: c.ConsumeOnly || c.Upload == 0,
 		alive: true, joined: w.loop.Now(), links: map[engine.PeerID]*node{}, ready: map[int64]time.Duration{}}
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: int64(c.Upload * float64(w.cfg.Bitrate)),
-		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed}, &w.loop, n, cdn{n}, n)
+		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
+		SharePlaylists: w.cfg.SharePlaylists}, &w.loop, n, cdn{n}, n)
 	w.nodes = append(w.nodes, n)
 	w.alive = append(w.alive, n)
 	// the first playlist: start StartWith segments behind the live edge
 	last := int64(w.loop.Now() / w.cfg.Segment)
 	first := int64(n.eng.StartIndex(int(last + 1)))
 	n.first = first
-	w.loop.AfterFunc(w.cfg.CDNRTT, func() {
-		for s := first; s <= last; s++ {
-			if n.alive {
-				n.eng.OnSegment(w.info(s))
-			}
-		}
-	})
+	n.known = first - 1
+	w.loop.AfterFunc(w.cfg.CDNRTT, func() { n.learn(last) })
 	if !w.cfg.cdnOnly {
 		w.findPeers(n)
 	}
