@@ -40,7 +40,10 @@ type Config struct {
 	// playlist (PLAYLIST down the tree of stripe seq mod K) when that comes
 	// before its own refresh.
 	SharePlaylists bool `json:"share_playlists"`
-	cdnOnly        bool
+	// Utilization: share of each viewer's upload given to children
+	// (engine.Config.Utilization; 0 = the engine's default).
+	Utilization float64 `json:"utilization,omitempty"`
+	cdnOnly     bool
 }
 
 func (c *Config) defaults() {

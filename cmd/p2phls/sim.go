@@ -29,6 +29,7 @@ func runSim(_ context.Context, args []string, stdout io.Writer) error {
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	fs.BoolVar(&c.Verify, "verify", false, "compare every delivered segment with the origin's bytes")
 	fs.BoolVar(&c.ControlFirst, "control-first", false, "control messages skip the sender's media queue")
+	fs.Float64Var(&c.Utilization, "utilization", 0, "share of each viewer's upload given to children (0 = engine default 0.8)")
 	fs.BoolVar(&c.SharePlaylists, "share-playlists", false, "viewers pass playlists down the stripe trees (peer --share-playlists)")
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	svg := fs.String("svg", "", "write a plot of offload and stalls over time to this file")
