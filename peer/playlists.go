@@ -29,6 +29,9 @@ func (n *Node) onShared(s hls.Shared, m *hls.Media, err error) {
 	case errors.Is(err, hls.ErrSharedRefused):
 		n.dropPeer(s.From, err)
 	case err == nil:
+		n.mu.Lock()
+		n.playlists++ // its segments are not the first playlist's (behind live by design)
+		n.mu.Unlock()
 		n.passOn(m, s.Raw, false)
 	}
 }
