@@ -98,7 +98,7 @@ func (w *World) join() {
 		alive: true, joined: w.loop.Now(), links: map[engine.PeerID]*node{}, ready: map[int64]time.Duration{}}
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: int64(c.Upload * float64(w.cfg.Bitrate)),
 		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
-		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization}, &w.loop, n, cdn{n}, n)
+		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth}, &w.loop, n, cdn{n}, n)
 	w.nodes = append(w.nodes, n)
 	w.alive = append(w.alive, n)
 	// the first playlist: start StartWith segments behind the live edge
