@@ -49,6 +49,7 @@ type Report struct {
 	ProtocolErrors  int64   `json:"protocol_errors"`
 	Events          int64   `json:"events"`
 	WallSeconds     float64 `json:"wall_seconds"`
+	Goals           []Goal  `json:"goals"`
 	Timeline        []Point `json:"timeline"`
 }
 
@@ -84,6 +85,7 @@ func Run(cfg Config) Report {
 	r.Stalls, r.StallRatio, r.CDNRequests = r.P2P.Stalls, r.P2P.StallRatio, r.P2P.CDNRequests
 	r.ExtraDelayP50Ms = r.P2P.DelayP50Ms - r.CDNOnly.DelayP50Ms
 	r.ExtraDelayP95Ms = r.P2P.DelayP95Ms - r.CDNOnly.DelayP95Ms
+	r.Goals = r.goals()
 	r.WallSeconds = time.Since(start).Seconds()
 	return r
 }

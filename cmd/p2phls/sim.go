@@ -63,5 +63,12 @@ func runSim(_ context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "extra delay p50 %.0f ms p95 %.0f ms  control overhead %.4f  CDN requests %d (CDN-only %d)  wall %.1fs\n",
 		r.ExtraDelayP50Ms, r.ExtraDelayP95Ms, r.ControlOverhead, r.CDNRequests, r.CDNOnly.CDNRequests, r.WallSeconds)
+	for _, g := range r.Goals {
+		verdict := "met"
+		if !g.Met {
+			verdict = "NOT met: " + g.Why
+		}
+		fmt.Fprintf(stdout, "goal %s %s: %.4g, %s\n", g.Name, g.Want, g.Got, verdict)
+	}
 	return nil
 }

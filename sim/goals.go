@@ -1,0 +1,58 @@
+package sim
+
+import "fmt"
+
+// Goal is one of the engine's targets (issue #4), checked against a run;
+// when it is not met, Why says where the shortfall comes from.
+type Goal struct {
+	Name string  `json:"name"`
+	Want string  `json:"want"`
+	Got  float64 `json:"got"`
+	Met  bool    `json:"met"`
+	Why  string  `json:"why,omitempty"`
+}
+
+// goals checks a run: offload ≥ 0.95·(1 − 1/N) for one class of viewers,
+// ≥ 0.97 for a mixed population; stall ratio at most the CDN-only arm's +
+// 0.1 percentage point; extra delay p95 ≤ 1 s.
+func (r *Report) goals() []Goal {
+	want := 0.95 * r.Ceiling
+	if len(r.Config.Classes) > 1 {
+		want = 0.97
+	}
+	off := Goal{Name: "offload", Want: fmt.Sprintf(">= %.3f", want), Got: r.Offload, Met: r.Offload >= want}
+	if !off.Met {
+		off.Why = fmt.Sprintf("short by %.3f; %s", want-r.Offload, r.cdnWhy())
+	}
+	st := Goal{Name: "stall_ratio", Want: fmt.Sprintf("<= %.5f (CDN-only + 0.001)", r.CDNOnly.StallRatio+0.001),
+		Got: r.StallRatio, Met: r.StallRatio <= r.CDNOnly.StallRatio+0.001}
+	if !st.Met {
+		st.Why = fmt.Sprintf("%d stalls against %d in the CDN-only arm", r.Stalls, r.CDNOnly.Stalls)
+	}
+	d := Goal{Name: "extra_delay_p95_ms", Want: "<= 1000", Got: r.ExtraDelayP95Ms, Met: r.ExtraDelayP95Ms <= 1000}
+	if !d.Met {
+		u := r.Config.Utilization
+		if u <= 0 {
+			u = 0.8
+		}
+		d.Why = fmt.Sprintf("over by %.0f ms; a stripe comes down each tree edge at 1/u of its real-time rate, "+
+			"about u × segment = %.1f s at u = %.2f (docs/BENCHMARKS.md)", r.ExtraDelayP95Ms-1000, u*r.Config.Segment.Seconds(), u)
+	}
+	return []Goal{off, st, d}
+}
+
+// cdnWhy names the largest share of the CDN bytes.
+func (r *Report) cdnWhy() string {
+	if r.BytesCDN == 0 {
+		return "no CDN bytes"
+	}
+	share := func(b int64) float64 { return 100 * float64(b) / float64(r.BytesCDN) }
+	switch {
+	case r.CDNRoot >= r.CDNDeadline && r.CDNRoot >= r.CDNStart:
+		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers that found no neighbour with a free slot in a stripe)", share(r.CDNRoot))
+	case r.CDNDeadline >= r.CDNStart:
+		return fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline))
+	default:
+		return fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart))
+	}
+}

@@ -1,0 +1,32 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestGoalsSayHowFarAndWhy(t *testing.T) {
+	r := Report{Config: Config{Segment: 2 * time.Second, Classes: MixedClasses()}, Ceiling: 0.999, Offload: 0.6,
+		BytesCDN: 100, CDNRoot: 80, CDNDeadline: 15, CDNStart: 5, ExtraDelayP95Ms: 2500,
+		Stalls: 3, StallRatio: 0.002, CDNOnly: Arm{StallRatio: 0}}
+	g := r.goals()
+	if len(g) != 3 || g[0].Met || g[1].Met || g[2].Met {
+		t.Fatalf("every goal missed, got %+v", g)
+	}
+	for _, want := range []string{"short by 0.370", "80% of the CDN bytes feed root stripes"} {
+		if !strings.Contains(g[0].Why, want) {
+			t.Errorf("offload why %q lacks %q", g[0].Why, want)
+		}
+	}
+	if !strings.Contains(g[2].Why, "over by 1500 ms") || !strings.Contains(g[2].Why, "1.6 s at u = 0.80") {
+		t.Errorf("delay why: %q", g[2].Why)
+	}
+	r = Report{Config: Config{Segment: 2 * time.Second, Classes: []Class{{Share: 1, Upload: 2}}}, Ceiling: 1 - 1.0/30,
+		Offload: 0.93, ExtraDelayP95Ms: 900}
+	for _, x := range r.goals() {
+		if !x.Met || x.Why != "" {
+			t.Errorf("%s: want met (0.95 × ceiling is 0.918), got %+v", x.Name, x)
+		}
+	}
+}
