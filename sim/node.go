@@ -23,6 +23,7 @@ type node struct {
 	joined      time.Duration
 	left        time.Duration
 	links       map[engine.PeerID]*node
+	unlinks     uint64 // links removed so far: a message in flight skips the look-up if none was
 	ready       map[int64]time.Duration
 	first       int64
 	known       int64 // newest segment in this viewer's playlist
@@ -83,14 +84,15 @@ func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
 		at = w.loop.Now() + dur(size/n.up) + w.latency()
 	}
 	msg := *m
+	gen := peer.unlinks
 	w.loop.At(at, func() {
-		if !peer.alive || peer.links[n.id] == nil {
+		if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
 			return
 		}
 		done := max(w.loop.Now(), peer.downFree) + dur(size/peer.down)
 		peer.downFree = done
 		w.loop.At(done, func() {
-			if !peer.alive || peer.links[n.id] == nil {
+			if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
 				return
 			}
 			peer.control += int64(size) - int64(len(msg.Data))

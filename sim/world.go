@@ -140,6 +140,8 @@ func (w *World) unlink(a, b *node) {
 	}
 	delete(a.links, b.id)
 	delete(b.links, a.id)
+	a.unlinks++
+	b.unlinks++
 	if a.alive {
 		a.eng.RemoveNeighbour(b.id)
 	}
