@@ -115,6 +115,10 @@ type takenSeg struct{ from, url string }
 // served another encoder's playlist); it is refused then. The segment it
 // announced is lost to this viewer — one per liar, who is dropped.
 func (fl *follow) check(m *Media) {
+	if fl.f.restarts(m) {
+		fl.taken = nil // sequence numbers start again: nothing to compare
+		return
+	}
 	for _, s := range m.Segments {
 		t, ok := fl.taken[s.Seq]
 		if !ok {

@@ -43,7 +43,7 @@ func (f *Follower) Epoch() int { return f.epoch }
 func (f *Follower) Update(m *Media) []Item {
 	if f.started {
 		switch {
-		case m.MediaSequence+int64(len(m.Segments)) <= f.lastMS || m.DiscSeq < f.lastDisc:
+		case f.restarts(m):
 			f.epoch++
 			f.lastSeq = -1
 		case m.MediaSequence < f.lastMS:
@@ -54,6 +54,13 @@ func (f *Follower) Update(m *Media) []Item {
 	f.target = m.TargetDuration
 	f.learnHosts(m)
 	return f.take(m)
+}
+
+// restarts reports that m starts a new epoch: the whole playlist is older
+// than the previous one's first segment, or the discontinuity sequence went
+// down (an encoder restart).
+func (f *Follower) restarts(m *Media) bool {
+	return f.started && (m.MediaSequence+int64(len(m.Segments)) <= f.lastMS || m.DiscSeq < f.lastDisc)
 }
 
 // take records m as the latest playlist and returns its new segments.

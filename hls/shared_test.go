@@ -142,3 +142,39 @@ func followShared(t *testing.T, relaxed bool) {
 		t.Errorf("relaxed=%v: %d CDN polls in 60 s", relaxed, polls)
 	}
 }
+
+// After an encoder restart the CDN reuses sequence numbers: a segment a
+// peer announced before it is not compared with the new epoch's.
+func TestRestartForgetsAnnouncedSegments(t *testing.T) {
+	var refused []string
+	fl := &follow{f: NewFollower(), cfg: FollowConfig{URL: "http://o/live/index.m3u8", OnSegment: func(Item) {},
+		OnShared: func(s Shared, _ *Media, err error) {
+			if err != nil {
+				refused = append(refused, s.From)
+			}
+		}}}
+	cdn := func(ms int64) *Media {
+		m := media(ms, 0, 3)
+		m.TargetDuration = 2 * time.Second
+		return m
+	}
+	fl.f.Update(cdn(10))                                         // 10..12
+	fl.shared(Shared{From: "up", Raw: []byte(livePlaylist(13))}) // 11..13, 13 first from the peer
+	if len(fl.taken) != 1 || len(refused) != 0 {
+		t.Fatalf("taken %v, refused %v", fl.taken, refused)
+	}
+	for _, m := range []*Media{cdn(0), cdn(11)} { // restart, then the new epoch reaches 13 under other URLs
+		fl.check(m)
+		fl.f.Update(m)
+	}
+	if len(refused) != 0 || fl.f.Epoch() != 1 {
+		t.Fatalf("after a restart: refused %v, epoch %d", refused, fl.f.Epoch())
+	}
+	// without the restart the same playlist is a contradiction
+	fl.f.Update(cdn(20))
+	fl.shared(Shared{From: "liar", Raw: []byte(livePlaylist(23))})
+	fl.check(cdn(21))
+	if len(refused) != 1 || refused[0] != "liar" {
+		t.Fatalf("contradiction: refused %v", refused)
+	}
+}
