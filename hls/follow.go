@@ -108,11 +108,25 @@ type follow struct {
 	taken map[int64]takenSeg
 }
 
-type takenSeg struct{ from, url string }
+type takenSeg struct {
+	from string
+	seg  Segment
+}
+
+// differs reports that the CDN lists a segment otherwise than a peer did.
+func (t takenSeg) differs(s Segment) bool {
+	return t.seg.URL != s.URL || t.seg.Duration != s.Duration || t.seg.Discontinuity != s.Discontinuity ||
+		!rangeEqual(t.seg.Range, s.Range)
+}
+
+func rangeEqual(a, b *ByteRange) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
 
 // check compares a CDN playlist with the segments peers announced first: a
-// peer that announced a segment the CDN lists under another URL lied (or
-// served another encoder's playlist); it is refused then. The segment it
+// peer that announced a segment the CDN lists otherwise (URL, byte range,
+// duration, discontinuity) lied or served another encoder's playlist; it is
+// refused then. The segment it
 // announced is lost to this viewer — one per liar, who is dropped.
 func (fl *follow) check(m *Media) {
 	if fl.f.restarts(m) {
@@ -125,9 +139,9 @@ func (fl *follow) check(m *Media) {
 			continue
 		}
 		delete(fl.taken, s.Seq)
-		if t.url != s.URL && fl.cfg.OnShared != nil {
-			fl.cfg.OnShared(Shared{From: t.from}, nil, fmt.Errorf("%w: announced segment %d as %s, the CDN lists %s",
-				ErrSharedRefused, s.Seq, t.url, s.URL))
+		if t.differs(s) && fl.cfg.OnShared != nil {
+			fl.cfg.OnShared(Shared{From: t.from}, nil, fmt.Errorf("%w: announced segment %d as %s (%v), the CDN lists %s (%v)",
+				ErrSharedRefused, s.Seq, t.seg.URL, t.seg.Duration, s.URL, s.Duration))
 		}
 	}
 	for seq := range fl.taken {
@@ -189,7 +203,7 @@ func (fl *follow) shared(s Shared) {
 		if fl.taken == nil {
 			fl.taken = map[int64]takenSeg{}
 		}
-		fl.taken[it.Seq] = takenSeg{from: s.From, url: it.URL}
+		fl.taken[it.Seq] = takenSeg{from: s.From, seg: it.Segment}
 		fl.cfg.OnSegment(it)
 	}
 }

@@ -12,9 +12,10 @@ var (
 	// another target duration, a host the CDN never used, before the first
 	// CDN playlist). Its sender is at fault.
 	ErrSharedRefused = errors.New("hls: shared playlist refused")
-	// ErrSharedStale: older than what this follower has; not a fault (it
-	// crossed a fresher one on the way).
-	ErrSharedStale = errors.New("hls: shared playlist is older")
+	// ErrSharedStale: not taken, and not a fault: older than what this
+	// follower has (it crossed a fresher one on the way), or a new segment
+	// marked as a gap (a skip is taken from the CDN only).
+	ErrSharedStale = errors.New("hls: shared playlist not taken")
 )
 
 // maxHosts bounds the set of hosts learnt from the CDN's playlists.
@@ -57,6 +58,9 @@ func (f *Follower) UpdateShared(m *Media) ([]Item, error) {
 		return nil, nil // nothing new
 	}
 	for _, s := range m.Segments {
+		if s.Gap && s.Seq > f.lastSeq {
+			return nil, fmt.Errorf("%w: segment %d is a gap", ErrSharedStale, s.Seq)
+		}
 		if _, ok := f.hosts[host(s.URL)]; !ok {
 			return nil, fmt.Errorf("%w: segment on %q", ErrSharedRefused, host(s.URL))
 		}

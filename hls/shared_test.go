@@ -23,6 +23,8 @@ func TestUpdateSharedRules(t *testing.T) {
 	foreign.Segments[2].URL = "http://elsewhere/seg.ts"
 	longer := media(11, 1, 3)
 	longer.TargetDuration = 6 * time.Second
+	gap := media(11, 1, 3)
+	gap.Segments[2].Gap = true
 	for _, c := range []struct {
 		name string
 		m    *Media
@@ -33,6 +35,7 @@ func TestUpdateSharedRules(t *testing.T) {
 		{"older discontinuity sequence (no epoch from a peer)", media(11, 0, 3), ErrSharedStale, 0},
 		{"a host the CDN never used", foreign, ErrSharedRefused, 0},
 		{"another target duration", longer, ErrSharedRefused, 0},
+		{"a new segment marked as a gap (the CDN's word only)", gap, ErrSharedStale, 0},
 		{"nothing new", media(10, 1, 3), nil, 0},
 		{"one new segment", media(11, 1, 3), nil, 1},
 		{"whole window ahead", media(20, 1, 3), nil, 3},
@@ -174,7 +177,11 @@ func TestRestartForgetsAnnouncedSegments(t *testing.T) {
 	fl.f.Update(cdn(20))
 	fl.shared(Shared{From: "liar", Raw: []byte(livePlaylist(23))})
 	fl.check(cdn(21))
-	if len(refused) != 1 || refused[0] != "liar" {
-		t.Fatalf("contradiction: refused %v", refused)
+	// so is the right URL with another duration
+	fl.f.Update(cdn(30))
+	fl.shared(Shared{From: "liar2", Raw: []byte(strings.ReplaceAll(livePlaylist(33), "seg33.ts", "../seg.ts"))})
+	fl.check(cdn(31))
+	if len(refused) != 2 || refused[0] != "liar" || refused[1] != "liar2" {
+		t.Fatalf("contradictions: refused %v", refused)
 	}
 }
