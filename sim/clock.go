@@ -25,7 +25,8 @@ type event struct {
 type slot struct {
 	at  time.Duration
 	seq uint64
-	e   *event
+	f   func() // Post's (no cancel)
+	e   *event // At's (cancellable)
 }
 
 func (a slot) before(b slot) bool { return a.at < b.at || a.at == b.at && a.seq < b.seq }
@@ -41,29 +42,43 @@ func (l *Loop) At(t time.Duration, f func()) func() {
 	return func() { e.dead = true }
 }
 
+// Post runs f at time t (not before now), with no way to cancel it: no
+// allocation beyond f (most events are messages in flight).
+func (l *Loop) Post(t time.Duration, f func()) {
+	l.seq++
+	l.push(slot{at: max(t, l.now), seq: l.seq, f: f})
+}
+
 // AfterFunc implements engine.Clock.
 func (l *Loop) AfterFunc(d time.Duration, f func()) func() { return l.At(l.now+d, f) }
 
+// push sifts s up from a hole at the end (moves, not swaps).
 func (l *Loop) push(s slot) {
 	l.q = append(l.q, s)
 	i := len(l.q) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !l.q[i].before(l.q[p]) {
+		if !s.before(l.q[p]) {
 			break
 		}
-		l.q[i], l.q[p] = l.q[p], l.q[i]
+		l.q[i] = l.q[p]
 		i = p
 	}
+	l.q[i] = s
 }
 
+// pop takes the first slot and sifts the last one down from the hole.
 func (l *Loop) pop() slot {
 	top := l.q[0]
 	last := len(l.q) - 1
-	l.q[0] = l.q[last]
+	s := l.q[last]
 	l.q[last] = slot{}
 	l.q = l.q[:last]
-	for i := 0; ; {
+	if last == 0 {
+		return top
+	}
+	i := 0
+	for {
 		c := 2*i + 1
 		if c >= last {
 			break
@@ -71,12 +86,13 @@ func (l *Loop) pop() slot {
 		if c+1 < last && l.q[c+1].before(l.q[c]) {
 			c++
 		}
-		if !l.q[c].before(l.q[i]) {
+		if !l.q[c].before(s) {
 			break
 		}
-		l.q[i], l.q[c] = l.q[c], l.q[i]
+		l.q[i] = l.q[c]
 		i = c
 	}
+	l.q[i] = s
 	return top
 }
 
@@ -84,7 +100,7 @@ func (l *Loop) pop() slot {
 func (l *Loop) Run(end time.Duration) {
 	for len(l.q) > 0 {
 		s := l.pop()
-		if s.e.dead {
+		if s.e != nil && s.e.dead {
 			continue
 		}
 		if s.at > end {
@@ -93,6 +109,10 @@ func (l *Loop) Run(end time.Duration) {
 		}
 		l.now = s.at
 		l.n++
-		s.e.f()
+		if s.e != nil {
+			s.e.f()
+		} else {
+			s.f()
+		}
 	}
 }

@@ -85,13 +85,13 @@ func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
 	}
 	msg := *m
 	gen := peer.unlinks
-	w.loop.At(at, func() {
+	w.loop.Post(at, func() {
 		if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
 			return
 		}
 		done := max(w.loop.Now(), peer.downFree) + dur(size/peer.down)
 		peer.downFree = done
-		w.loop.At(done, func() {
+		w.loop.Post(done, func() {
 			if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
 				return
 			}
@@ -130,13 +130,13 @@ func (c cdn) Fetch(seg engine.SegmentInfo, r engine.Range, done func([]byte, int
 	w.cdnRequests++
 	w.cdnBytes += int64(len(b))
 	arrive := w.loop.Now() + w.cfg.CDNRTT + dur(float64(len(b))/w.cfg.CDNRate)
-	w.loop.At(arrive, func() {
+	w.loop.Post(arrive, func() {
 		if !n.alive {
 			return
 		}
 		fin := max(w.loop.Now(), n.downFree) + dur(float64(len(b))/n.down)
 		n.downFree = fin
-		w.loop.At(fin, func() {
+		w.loop.Post(fin, func() {
 			if n.alive {
 				done(b, int64(len(data)), nil)
 			}

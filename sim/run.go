@@ -116,7 +116,7 @@ func (w *World) publish(s int64) {
 			continue
 		}
 		at := w.loop.Now() + w.cfg.CDNRTT + time.Duration(w.rng.Int64N(int64(w.cfg.Segment/2)))
-		w.loop.At(at, func() { n.learn(s) })
+		w.loop.Post(at, func() { n.learn(s) })
 	}
 }
 
