@@ -66,6 +66,7 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 	}
 	fl := &follow{cfg: cfg, f: NewFollower()}
 	backoff := 250 * time.Millisecond
+	var prev *Media // the CDN's last playlist
 	for {
 		m, raw, err := fetchMedia(ctx, cfg.Source, cfg.URL)
 		fl.polled = time.Now()
@@ -87,14 +88,25 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 				return nil
 			}
 			wait = max(m.TargetDuration, 500*time.Millisecond)
-			if len(items) == 0 {
+			if !changed(prev, m) {
 				wait /= 2
 			}
+			prev = m
 		}
 		if err := fl.wait(ctx, wait); err != nil {
 			return err
 		}
 	}
+}
+
+// changed reports that the CDN's playlist moved since its last one (RFC
+// 8216 §6.3.4: reload after half a target duration if it did not). Compared
+// with the CDN's own last playlist, not with what peers already told.
+func changed(prev, m *Media) bool {
+	if prev == nil || len(m.Segments) == 0 || len(prev.Segments) == 0 {
+		return true
+	}
+	return m.Segments[len(m.Segments)-1].Seq > prev.Segments[len(prev.Segments)-1].Seq || m.DiscSeq > prev.DiscSeq
 }
 
 // follow is Follow's state between CDN polls.
