@@ -93,6 +93,9 @@ func TestSharedPlaylistsSpareTheCDN(t *testing.T) {
 			if taken > 0 && float64(n) <= 0.6*mean {
 				relaxed++
 			}
+			if float64(n) > 1.2*mean { // told first by peers, a root must not re-poll at half the target duration
+				t.Errorf("sharing viewer %d asked the origin %d times, the plain arm %.1f", v, n, mean)
+			}
 		}
 	}
 	// A viewer that roots a stripe keeps polling at the full rate (its tree
