@@ -43,7 +43,7 @@ func (t *Tracker) Handler(ctx context.Context, cfg HandlerConfig) (http.Handler,
 		return nil, fmt.Errorf("tracker: websocket pollers: %w", err)
 	}
 	context.AfterFunc(ctx, hub.stop)
-	h := &handler{t: t, cfg: cfg, ctx: ctx, hub: hub, wsUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat), wtUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat)}
+	h := &handler{t: t, cfg: cfg, ctx: ctx, hub: hub, wsUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat), wtUp: hub.upgrader(cfg.Origins, max(t.cfg.Heartbeat, wtKeepalive))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.healthz)
 	if cfg.Gatherer != nil {
@@ -225,12 +225,12 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
-	h.serveWS(w, r, h.wsUp, func(sess *Session) msgHandler { return sess }, func(ctx context.Context, sess *Session) { sess.Disconnect(ctx) })
+	h.serveWS(w, r, h.wsUp, h.t.cfg.Heartbeat, func(sess *Session) msgHandler { return sess }, func(ctx context.Context, sess *Session) { sess.Disconnect(ctx) })
 }
 
 // announce serves the WebTorrent tracker protocol (wt.go) on /announce.
 func (h *handler) announce(w http.ResponseWriter, r *http.Request) {
 	var wc *wtConn
-	h.serveWS(w, r, h.wtUp, func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
+	h.serveWS(w, r, h.wtUp, max(h.t.cfg.Heartbeat, wtKeepalive), func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
 		func(ctx context.Context, sess *Session) { wc.close(ctx); sess.Disconnect(ctx) })
 }

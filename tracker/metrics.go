@@ -20,6 +20,7 @@ type Metrics struct {
 	joinSeconds prometheus.Histogram
 	reports     prometheus.Counter
 	bans        prometheus.Counter
+	pings       prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg (none when nil).
@@ -33,9 +34,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		joinSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "p2phls_tracker_join_seconds", Help: "Time to handle a join.", Buckets: prometheus.ExponentialBuckets(0.0001, 3, 10)}),
 		reports:     prometheus.NewCounter(prometheus.CounterOpts{Name: "p2phls_tracker_bad_data_reports_total", Help: "Reports of a peer sending bad data."}),
 		bans:        prometheus.NewCounter(prometheus.CounterOpts{Name: "p2phls_tracker_bans_total", Help: "Peers banned after reports by several peers."}),
+		pings:       prometheus.NewCounter(prometheus.CounterOpts{Name: "p2phls_tracker_pings_total", Help: "Keepalive pings sent to quiet connections."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.peers, m.messages, m.relayed, m.errors, m.joinSeconds, m.reports, m.bans)
+		reg.MustRegister(m.connections, m.peers, m.messages, m.relayed, m.errors, m.joinSeconds, m.reports, m.bans, m.pings)
 	}
 	return m
 }

@@ -131,6 +131,7 @@ func (wc *wsConn) keepalive(c *websocket.Conn, hb time.Duration) {
 			if err := c.WriteMessage(websocket.PingMessage, nil); err != nil {
 				return
 			}
+			wc.sess.t.m.pings.Inc()
 		}
 		wc.ping.Reset(hb)
 	})
@@ -271,8 +272,9 @@ func (s *wsSink) Close(code int, reason string) {
 }
 
 // serveWS accepts a WebSocket, registers the connection and hands its
-// messages to the handler made for it; end runs once when it closes.
-func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.Upgrader, mk func(*Session) msgHandler, end func(context.Context, *Session)) {
+// messages to the handler made for it (pinging it every ping while it is
+// quiet); end runs once when it closes.
+func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.Upgrader, ping time.Duration, mk func(*Session) msgHandler, end func(context.Context, *Session)) {
 	c, err := u.UpgradeAndTransferConnToPoller(w, r, nil)
 	if err != nil {
 		h.t.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
@@ -291,6 +293,6 @@ func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.U
 		return
 	}
 	wc := &wsConn{sink: sink, h: mk(sess), sess: sess, end: end}
-	wc.keepalive(c, h.t.cfg.Heartbeat)
+	wc.keepalive(c, ping)
 	h.hub.register(c, wc)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/p2phls/p2phls/tracker/peerstore"
 )
@@ -21,6 +22,12 @@ import (
 
 // wtInterval is the re-announce interval told to clients, seconds.
 const wtInterval = 120
+
+// wtKeepalive is how often a quiet /announce connection is pinged (at least
+// the heartbeat): half the announce interval, so a dead WebTorrent client
+// is dropped within about two intervals' worth of pings, as trackers of that
+// protocol expire peers, without a ping per client per heartbeat.
+const wtKeepalive = wtInterval / 2 * time.Second
 
 // wtMaxOffers bounds the offers of one announce.
 const wtMaxOffers = 20

@@ -1,6 +1,7 @@
 package tracker_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,40 @@ func TestWebTorrentBadInput(t *testing.T) {
 	wtAnnounce(c, peerA, nil)
 	if r := c.nextAction("announce reply", "interval"); r["incomplete"].(float64) != 1 {
 		t.Fatalf("after bad input: %v", r)
+	}
+}
+
+// A quiet /announce connection is pinged every half announce interval, not
+// every heartbeat like /v1/ws: a WebTorrent client re-announces anyway, and
+// a ping per client per heartbeat was most of the tracker's CPU at low
+// announce rates.
+func TestWebTorrentQuietConnectionsPingedRarely(t *testing.T) {
+	s := startServer(t, "", 200*time.Millisecond)
+	pings := func() float64 {
+		_, body := get(t, "http://"+s.Addr+"/metrics")
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, "p2phls_tracker_pings_total "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+		}
+		t.Fatal("no p2phls_tracker_pings_total in /metrics")
+		return 0
+	}
+	a := dialPath(t, s.Addr, "/announce")
+	wtAnnounce(a, peerA, map[string]any{"event": "started"})
+	a.nextAction("announce reply", "interval")
+	time.Sleep(1500 * time.Millisecond) // 7 heartbeats
+	if n := pings(); n != 0 {
+		t.Fatalf("%v pings to a quiet WebTorrent client in 7 heartbeats", n)
+	}
+	c := dial(t, s.Addr)
+	c.join("quiet")
+	time.Sleep(1500 * time.Millisecond)
+	if n := pings(); n < 3 {
+		t.Fatalf("%v pings to a quiet /v1/ws client in 7 heartbeats, want one a heartbeat", n)
 	}
 }
