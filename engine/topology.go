@@ -60,15 +60,15 @@ func (e *Engine) home() int {
 		return -1 // not enough seen yet: no slots until then
 	}
 	count, _ := e.homeCounts(-1)
-	e.homeK = e.fewest(count, int(e.self%uint32(e.cfg.Stripes)))
+	e.homeK = fewest(count[:e.cfg.Stripes], int(e.self%uint32(e.cfg.Stripes)))
 	return e.homeK
 }
 
 // homeCounts is how many neighbours have each stripe as their home (the
 // stripe a neighbour advertises the most slots for), and whether one of
-// those whose home is stripe mine sorts below this peer.
-func (e *Engine) homeCounts(mine int) (count []int, lower bool) {
-	count = make([]int, e.cfg.Stripes)
+// those whose home is stripe mine sorts below this peer. An array: this
+// runs on every STATE of a peer with no child in its home, and allocates nothing.
+func (e *Engine) homeCounts(mine int) (count [MaxStripes]int, lower bool) {
 	for _, n := range e.neighbours() {
 		best, bestSlots := -1, uint8(0)
 		for k, st := range n.state {
@@ -85,7 +85,7 @@ func (e *Engine) homeCounts(mine int) (count []int, lower bool) {
 }
 
 // fewest is the stripe with the fewest homes, from; from wins ties.
-func (e *Engine) fewest(count []int, from int) int {
+func fewest(count []int, from int) int {
 	k := from
 	for i := range count {
 		if count[i] < count[k] {
@@ -107,7 +107,7 @@ func (e *Engine) rehome() {
 	if !lower {
 		return
 	}
-	if k := e.fewest(count, e.homeK); k != e.homeK {
+	if k := fewest(count[:e.cfg.Stripes], e.homeK); k != e.homeK {
 		e.homeK = k
 		e.markDirty()
 	}

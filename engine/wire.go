@@ -212,6 +212,16 @@ func (r *reader) u32(what string) uint32 {
 	return 0
 }
 
+// bytes reads a u32 length (at most MaxPiece) and that many bytes.
+func (r *reader) bytes(what string) []byte {
+	n := r.u32(what + " length")
+	if n > MaxPiece {
+		r.fail(what + " over 64 KiB")
+		return nil
+	}
+	return r.take(int(n), what)
+}
+
 func (r *reader) str(what string) string {
 	n := int(r.u8(what))
 	return string(r.take(n, what))
@@ -240,20 +250,12 @@ func Decode(b []byte) (Message, error) {
 		m.Seg, m.Stripe, m.Offset, m.Length = r.str("seg"), r.u8("stripe"), r.u32("offset"), r.u32("length")
 	case TPiece:
 		m.Seg, m.Size, m.Stripe, m.Offset = r.str("seg"), r.u32("size"), r.u8("stripe"), r.u32("offset")
-		n := r.u32("length")
-		if n > MaxPiece {
-			r.fail("piece over 64 KiB")
-		}
-		m.Data = r.take(int(n), "data")
+		m.Data = r.bytes("piece")
 	case TPing, TPong:
 		m.Nonce = r.u32("nonce")
 	case TPlaylist:
 		m.Newest = r.u32("newest")
-		n := r.u32("length")
-		if n > MaxPiece {
-			r.fail("playlist over 64 KiB")
-		}
-		m.Data = r.take(int(n), "playlist")
+		m.Data = r.bytes("playlist")
 	default:
 		r.fail(fmt.Sprintf("unknown type %d", m.Type))
 	}

@@ -128,11 +128,7 @@ type takenSeg struct {
 // differs reports that the CDN lists a segment otherwise than a peer did.
 func (t takenSeg) differs(s Segment) bool {
 	return t.seg.URL != s.URL || t.seg.Duration != s.Duration || t.seg.Discontinuity != s.Discontinuity ||
-		!rangeEqual(t.seg.Range, s.Range)
-}
-
-func rangeEqual(a, b *ByteRange) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
+		!t.seg.Range.Equal(s.Range)
 }
 
 // check compares a CDN playlist with the segments peers announced first: a

@@ -55,3 +55,13 @@ func ContentKey(s Segment) string {
 	}
 	return id
 }
+
+// Origin is the scheme://host of an http(s) URL, lower case; "" for anything
+// else.
+func Origin(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}

@@ -23,6 +23,11 @@ type ByteRange struct {
 	Start, Length int64
 }
 
+// Equal reports that r and o are the same range, or both nil (whole resource).
+func (r *ByteRange) Equal(o *ByteRange) bool {
+	return r == nil && o == nil || r != nil && o != nil && *r == *o
+}
+
 // Header is the HTTP Range header value for r.
 func (r ByteRange) Header() string { return fmt.Sprintf("bytes=%d-%d", r.Start, r.Start+r.Length-1) }
 

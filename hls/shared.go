@@ -3,7 +3,6 @@ package hls
 import (
 	"errors"
 	"fmt"
-	"net/url"
 )
 
 // Errors for a playlist a peer passed on (FollowConfig.Shared).
@@ -26,19 +25,11 @@ func (f *Follower) learnHosts(m *Media) {
 		f.hosts = map[string]struct{}{}
 	}
 	for _, s := range m.Segments {
-		f.hosts[host(s.URL)] = struct{}{}
+		f.hosts[Origin(s.URL)] = struct{}{}
 		if s.Map != nil {
-			f.hosts[host(s.Map.URL)] = struct{}{}
+			f.hosts[Origin(s.Map.URL)] = struct{}{}
 		}
 	}
-}
-
-func host(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return ""
-	}
-	return p.Scheme + "://" + p.Host
 }
 
 // UpdateShared takes a playlist a peer passed on. Only the CDN starts the
@@ -61,12 +52,12 @@ func (f *Follower) UpdateShared(m *Media) ([]Item, error) {
 		if s.Gap && s.Seq > f.lastSeq {
 			return nil, fmt.Errorf("%w: segment %d is a gap", ErrSharedStale, s.Seq)
 		}
-		if _, ok := f.hosts[host(s.URL)]; !ok {
-			return nil, fmt.Errorf("%w: segment on %q", ErrSharedRefused, host(s.URL))
+		if _, ok := f.hosts[Origin(s.URL)]; !ok {
+			return nil, fmt.Errorf("%w: segment on %q", ErrSharedRefused, Origin(s.URL))
 		}
 		if s.Map != nil {
-			if _, ok := f.hosts[host(s.Map.URL)]; !ok {
-				return nil, fmt.Errorf("%w: init section on %q", ErrSharedRefused, host(s.Map.URL))
+			if _, ok := f.hosts[Origin(s.Map.URL)]; !ok {
+				return nil, fmt.Errorf("%w: init section on %q", ErrSharedRefused, Origin(s.Map.URL))
 			}
 		}
 	}

@@ -53,8 +53,7 @@ func (n *Node) passOn(m *hls.Media, raw []byte, cdn bool) {
 		n.newest = newest
 	}
 	n.mu.Unlock()
-	if fresh {
-		raw = append([]byte(nil), raw...)
+	if fresh { // raw is never written (the CDN's body, or OnPlaylist's copy): no copy here
 		n.r.post(func() { n.eng.SharePlaylist(raw, newest) })
 	}
 }

@@ -65,16 +65,12 @@ func (w *window) add(it hls.Item, now time.Time) *entry {
 
 func (w *window) initIndex(m hls.Map) int {
 	for i, x := range w.inits {
-		if x.URL == m.URL && rangeEq(x.Range, m.Range) {
+		if x.URL == m.URL && x.Range.Equal(m.Range) {
 			return i
 		}
 	}
 	w.inits = append(w.inits, m)
 	return len(w.inits) - 1
-}
-
-func rangeEq(a, b *hls.ByteRange) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func (w *window) byID(id string) *entry {
@@ -88,7 +84,7 @@ func (w *window) byID(id string) *entry {
 
 func (w *window) byURL(u string, r *hls.ByteRange) *entry {
 	for i := len(w.entries) - 1; i >= 0; i-- {
-		if it := w.entries[i].item; it.URL == u && rangeEq(it.Range, r) {
+		if it := w.entries[i].item; it.URL == u && it.Range.Equal(r) {
 			return w.entries[i]
 		}
 	}

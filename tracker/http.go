@@ -32,6 +32,7 @@ type handler struct {
 	ctx        context.Context
 	hub        *wsHub
 	wsUp, wtUp *websocket.Upgrader
+	wtPing     time.Duration // how often a quiet /announce connection is pinged
 }
 
 // Handler returns the node's HTTP API and WebSocket endpoint (DESIGN §3).
@@ -43,7 +44,9 @@ func (t *Tracker) Handler(ctx context.Context, cfg HandlerConfig) (http.Handler,
 		return nil, fmt.Errorf("tracker: websocket pollers: %w", err)
 	}
 	context.AfterFunc(ctx, hub.stop)
-	h := &handler{t: t, cfg: cfg, ctx: ctx, hub: hub, wsUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat), wtUp: hub.upgrader(cfg.Origins, max(t.cfg.Heartbeat, wtKeepalive))}
+	wtPing := max(t.cfg.Heartbeat, wtKeepalive)
+	h := &handler{t: t, cfg: cfg, ctx: ctx, hub: hub, wtPing: wtPing,
+		wsUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat), wtUp: hub.upgrader(cfg.Origins, wtPing)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.healthz)
 	if cfg.Gatherer != nil {
@@ -231,6 +234,6 @@ func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
 // announce serves the WebTorrent tracker protocol (wt.go) on /announce.
 func (h *handler) announce(w http.ResponseWriter, r *http.Request) {
 	var wc *wtConn
-	h.serveWS(w, r, h.wtUp, max(h.t.cfg.Heartbeat, wtKeepalive), func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
+	h.serveWS(w, r, h.wtUp, h.wtPing, func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
 		func(ctx context.Context, sess *Session) { wc.close(ctx); sess.Disconnect(ctx) })
 }

@@ -2,7 +2,6 @@ package tracker_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -143,14 +142,8 @@ func TestQuietClientsKeptDeadOnesDropped(t *testing.T) {
 	}
 	// dead never reads again: no pong goes back
 	peers := func() int {
-		resp, err := http.Get("http://" + s.Addr + "/v1/swarms/quiet")
-		if err != nil {
-			return -1
-		}
-		defer resp.Body.Close()
-		var v struct{ Peers int }
-		_ = json.NewDecoder(resp.Body).Decode(&v)
-		return v.Peers
+		n, _ := getJSON(t, "http://"+s.Addr+"/v1/swarms/quiet", http.StatusOK)["peers"].(float64)
+		return int(n)
 	}
 	time.Sleep(500 * time.Millisecond)
 	if n := peers(); n != 2 {

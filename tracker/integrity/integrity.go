@@ -10,9 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,25 +82,16 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{cfg: cfg, swarms: map[string]*watch{}}
 	for _, a := range cfg.Allow {
-		if o := origin(a); o != "" {
+		if o := hls.Origin(a); o != "" {
 			s.allow = append(s.allow, o)
 		}
 	}
 	return s
 }
 
-// origin is scheme://host of a URL, lower case; "" if it has none.
-func origin(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return ""
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host)
-}
-
 // Allowed says whether the service may fetch raw.
 func (s *Service) Allowed(raw string) bool {
-	o := origin(raw)
+	o := hls.Origin(raw)
 	return o != "" && slices.Contains(s.allow, o)
 }
 
@@ -110,7 +99,7 @@ func (s *Service) Allowed(raw string) bool {
 // Watch that returned nil.
 func (s *Service) Watch(swarm, playlist string) error {
 	if !s.Allowed(playlist) {
-		return fmt.Errorf("%w: %s", ErrNotAllowed, origin(playlist))
+		return fmt.Errorf("%w: %s", ErrNotAllowed, hls.Origin(playlist))
 	}
 	if id, err := hls.SwarmID(playlist); err != nil || id != swarm {
 		return fmt.Errorf("%w: %q", ErrSwarmMismatch, swarm)
