@@ -155,30 +155,38 @@ func (l *link) candidate(c webrtc.ICECandidateInit) error {
 	return nil
 }
 
+// open marks the link open once (counting its set-up and telling the
+// handler) and reports whether it is open.
+func (l *link) open() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended || l.opened {
+		return l.opened && !l.ended
+	}
+	l.opened = true
+	l.timer.Stop()
+	l.n.opened.Add(1)
+	l.n.setupNanos.Add(int64(time.Since(l.started)))
+	if relayed(l.pc) {
+		l.n.relayed.Add(1)
+	}
+	if l.n.h.Open != nil {
+		l.n.h.Open(l.peer)
+	}
+	return true
+}
+
 // attach wires the DataChannel's events to the Network's handler.
 func (l *link) attach(dc *webrtc.DataChannel) {
 	l.mu.Lock()
 	l.dc = dc
 	l.mu.Unlock()
-	dc.OnOpen(func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.ended || l.opened {
-			return
-		}
-		l.opened = true
-		l.timer.Stop()
-		l.n.opened.Add(1)
-		l.n.setupNanos.Add(int64(time.Since(l.started)))
-		if relayed(l.pc) {
-			l.n.relayed.Add(1)
-		}
-		if l.n.h.Open != nil {
-			l.n.h.Open(l.peer)
-		}
-	})
+	dc.OnOpen(func() { l.open() })
+	// The answerer's channel can deliver the offerer's first message (a
+	// peer's HELLO) before its open event has run: the message proves the
+	// channel open, so the handler hears Open first and the message is kept.
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
-		if l.isOpen() && l.n.h.Message != nil {
+		if l.open() && l.n.h.Message != nil {
 			l.n.h.Message(l.peer, m.Data)
 		}
 	})
