@@ -273,14 +273,20 @@ func (t *Tracker) Shutdown(ctx context.Context) {
 	}
 }
 
-// Ranked returns up to n peers of swarm, best first, never exclude.
+// Ranked returns up to n peers of swarm, best first, never exclude: the
+// best of a random sample of rankPool(n) members.
 func (t *Tracker) Ranked(ctx context.Context, swarm, exclude string, n int) ([]peerstore.Peer, error) {
-	peers, err := t.cfg.Store.List(ctx, swarm)
+	peers, err := t.cfg.Store.Sample(ctx, swarm, rankPool(n))
 	if err != nil {
 		return nil, fmt.Errorf("tracker: list %s: %w", swarm, err)
 	}
 	return Rank(peers, exclude, n, t.cfg.Now()), nil
 }
+
+// rankPool is how many random members of a swarm the best n are ranked
+// from: the whole swarm when it is small; in a large one, a sample, so that
+// a join or an announce costs the same in a swarm of a million.
+func rankPool(n int) int { return 4*n + 1 }
 
 // addLocal makes s the local session of its peer id (a pinned id joined
 // again: the newer wins). Under t.mu.

@@ -3,6 +3,7 @@ package peerstore
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -19,14 +20,21 @@ type Memory struct {
 	nextID int
 }
 
+// memSwarm holds its peers in a map (by id) and a slice (for sampling in
+// O(n), whatever the swarm's size). soonest is a lower bound on the earliest
+// expiry: reads sweep the swarm only once that time has come, about once
+// per time to live, not on every call.
 type memSwarm struct {
-	peers  map[string]*memPeer
-	totals Stats
+	peers   map[string]*memPeer
+	order   []*memPeer
+	soonest time.Time
+	totals  Stats
 }
 
 type memPeer struct {
 	Peer
 	expires time.Time
+	at      int // index in order
 }
 
 // NewMemory returns an empty store. now is the clock (time.Now when nil).
@@ -46,22 +54,69 @@ func (m *Memory) swarm(id string, create bool) *memSwarm {
 	return s
 }
 
-// live returns the swarm's unexpired peers, dropping expired ones.
-func (m *Memory) live(s *memSwarm) map[string]*memPeer {
+// live drops the swarm's expired peers when one may have expired, and
+// returns it.
+func (m *Memory) live(s *memSwarm) *memSwarm {
 	now := m.now()
-	for id, p := range s.peers {
-		if !now.Before(p.expires) {
-			delete(s.peers, id)
-		}
+	if now.Before(s.soonest) {
+		return s
 	}
-	return s.peers
+	var soonest time.Time
+	for i := 0; i < len(s.order); {
+		p := s.order[i]
+		if !now.Before(p.expires) {
+			s.drop(p) // moves the last one to i
+			continue
+		}
+		if soonest.IsZero() || p.expires.Before(soonest) {
+			soonest = p.expires
+		}
+		i++
+	}
+	s.soonest = soonest
+	return s
+}
+
+// add puts p in (replacing the entry of the same id) until exp.
+func (s *memSwarm) add(p Peer, exp time.Time) {
+	if old := s.peers[p.ID]; old != nil {
+		old.Peer, old.expires = p, exp
+	} else {
+		mp := &memPeer{Peer: p, expires: exp, at: len(s.order)}
+		s.peers[p.ID] = mp
+		s.order = append(s.order, mp)
+	}
+	if s.soonest.IsZero() || exp.Before(s.soonest) {
+		s.soonest = exp
+	}
+}
+
+func (s *memSwarm) drop(p *memPeer) {
+	last := s.order[len(s.order)-1]
+	s.order[p.at], last.at = last, p.at
+	s.order[len(s.order)-1] = nil
+	s.order = s.order[:len(s.order)-1]
+	delete(s.peers, p.ID)
+}
+
+// get returns the peer id if it is live.
+func (m *Memory) get(s *memSwarm, id string) *memPeer {
+	p := s.peers[id]
+	if p == nil {
+		return nil
+	}
+	if !m.now().Before(p.expires) {
+		s.drop(p)
+		return nil
+	}
+	return p
 }
 
 // Put implements Store.
 func (m *Memory) Put(_ context.Context, p Peer, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.swarm(p.Swarm, true).peers[p.ID] = &memPeer{Peer: p, expires: m.now().Add(ttl)}
+	m.swarm(p.Swarm, true).add(p, m.now().Add(ttl))
 	return nil
 }
 
@@ -73,10 +128,10 @@ func (m *Memory) Refresh(_ context.Context, peers []Peer, ttl time.Duration) err
 	for _, p := range peers {
 		s := m.swarm(p.Swarm, true)
 		if mp := s.peers[p.ID]; mp != nil {
-			mp.expires = exp
+			mp.expires = exp // later than before: soonest stays a lower bound
 			continue
 		}
-		s.peers[p.ID] = &memPeer{Peer: p, expires: exp}
+		s.add(p, exp)
 	}
 	return nil
 }
@@ -86,7 +141,9 @@ func (m *Memory) Remove(_ context.Context, swarm, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s := m.swarm(swarm, false); s != nil {
-		delete(s.peers, id)
+		if p := s.peers[id]; p != nil {
+			s.drop(p)
+		}
 	}
 	return nil
 }
@@ -96,7 +153,7 @@ func (m *Memory) Get(_ context.Context, swarm, id string) (Peer, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s := m.swarm(swarm, false); s != nil {
-		if p := m.live(s)[id]; p != nil {
+		if p := m.get(s, id); p != nil {
 			return p.Peer, nil
 		}
 	}
@@ -111,12 +168,51 @@ func (m *Memory) List(_ context.Context, swarm string) ([]Peer, error) {
 	if s == nil {
 		return nil, nil
 	}
-	out := make([]Peer, 0, len(s.peers))
-	for _, p := range m.live(s) {
+	out := make([]Peer, 0, len(s.order))
+	for _, p := range m.live(s).order {
 		out = append(out, p.Peer)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// Sample implements Store: n distinct live peers at random, in no order.
+func (m *Memory) Sample(_ context.Context, swarm string, n int) ([]Peer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.swarm(swarm, false)
+	if s == nil || n <= 0 {
+		return nil, nil
+	}
+	all := m.live(s).order
+	if n >= len(all) {
+		out := make([]Peer, len(all))
+		for i, p := range all {
+			out[i] = p.Peer
+		}
+		return out, nil
+	}
+	out := make([]Peer, 0, n)
+	for _, i := range distinct(n, len(all)) {
+		out = append(out, all[i].Peer)
+	}
+	return out, nil
+}
+
+// distinct returns n distinct indices in [0, size) at random, n < size:
+// Floyd's algorithm, O(n) whatever size.
+func distinct(n, size int) []int {
+	seen := make(map[int]struct{}, n)
+	out := make([]int, 0, n)
+	for j := size - n; j < size; j++ {
+		t := rand.IntN(j + 1)
+		if _, dup := seen[t]; dup {
+			t = j
+		}
+		seen[t] = struct{}{}
+		out = append(out, t)
+	}
+	return out
 }
 
 // Swarms implements Store: swarms with at least one live peer.
@@ -125,7 +221,7 @@ func (m *Memory) Swarms(_ context.Context) ([]SwarmInfo, error) {
 	defer m.mu.Unlock()
 	var out []SwarmInfo
 	for id, s := range m.swarms {
-		if n := len(m.live(s)); n > 0 {
+		if n := len(m.live(s).order); n > 0 {
 			out = append(out, SwarmInfo{ID: id, Peers: n, Totals: s.totals})
 		}
 	}
@@ -138,10 +234,10 @@ func (m *Memory) Swarm(_ context.Context, id string) (SwarmInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.swarm(id, false)
-	if s == nil || len(m.live(s)) == 0 {
+	if s == nil || len(m.live(s).order) == 0 {
 		return SwarmInfo{}, fmt.Errorf("swarm %q: %w", id, ErrNotFound)
 	}
-	return SwarmInfo{ID: id, Peers: len(s.peers), Totals: s.totals}, nil
+	return SwarmInfo{ID: id, Peers: len(s.order), Totals: s.totals}, nil
 }
 
 // Report implements Store.
@@ -149,10 +245,13 @@ func (m *Memory) Report(_ context.Context, swarm, id string, r Report) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.swarm(swarm, false)
-	if s == nil || m.live(s)[id] == nil {
+	var p *memPeer
+	if s != nil {
+		p = m.get(s, id)
+	}
+	if p == nil {
 		return fmt.Errorf("peer %q in swarm %q: %w", id, swarm, ErrNotFound)
 	}
-	p := s.peers[id]
 	s.totals = s.totals.Add(r.Stats.Delta(p.Stats))
 	p.UpRate = upRate(p.Peer, r)
 	p.Stats, p.Reported = r.Stats, r.At

@@ -81,6 +81,10 @@ type Store interface {
 	Remove(ctx context.Context, swarm, id string) error
 	Get(ctx context.Context, swarm, id string) (Peer, error)
 	List(ctx context.Context, swarm string) ([]Peer, error)
+	// Sample returns up to n distinct live peers of the swarm chosen at
+	// random (all of them when it has no more than n), at a cost that does
+	// not grow with the swarm: what a newcomer's peer list is ranked from.
+	Sample(ctx context.Context, swarm string, n int) ([]Peer, error)
 	Swarms(ctx context.Context) ([]SwarmInfo, error)
 	Swarm(ctx context.Context, swarm string) (SwarmInfo, error)
 	// Report stores a peer's stats and adds its growth to the swarm totals.

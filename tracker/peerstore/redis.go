@@ -140,12 +140,42 @@ func (r *Redis) List(ctx context.Context, swarm string) ([]Peer, error) {
 	if err != nil {
 		return nil, wrap("list", err)
 	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = r.kPeer(swarm, id)
+	}
+	return r.peers(ctx, keys)
+}
+
+// Sample implements Store: ZRANDMEMBER (Redis 6.2 or later) then one MGET;
+// members whose expiry has passed are skipped and cleared.
+func (r *Redis) Sample(ctx context.Context, swarm string, n int) ([]Peer, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	now := r.now().UnixMilli()
+	var zs *redis.ZSliceCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRemRangeByScore(ctx, r.kMembers(swarm), "-inf", strconv.FormatInt(now, 10))
+		zs = p.ZRandMemberWithScores(ctx, r.kMembers(swarm), n)
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("sample", err)
+	}
+	var keys []string
+	for _, z := range zs.Val() {
+		if id, ok := z.Member.(string); ok && z.Score > float64(now) {
+			keys = append(keys, r.kPeer(swarm, id))
+		}
+	}
+	return r.peers(ctx, keys)
+}
+
+// peers reads the entries of keys, skipping those gone meanwhile.
+func (r *Redis) peers(ctx context.Context, keys []string) ([]Peer, error) {
+	if len(keys) == 0 {
+		return nil, nil
 	}
 	vals, err := r.rdb.MGet(ctx, keys...).Result()
 	if err != nil {

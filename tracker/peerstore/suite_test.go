@@ -74,6 +74,43 @@ func runSuite(t *testing.T, newStore func(t *testing.T) storeBus) {
 			t.Fatalf("expired peer still found: %v", err)
 		}
 	})
+	t.Run("Sample", func(t *testing.T) {
+		s := newStore(t)
+		for i := range 100 {
+			_ = s.Put(ctx, peer("big", fmt.Sprint("p", i)), time.Minute)
+		}
+		_ = s.Put(ctx, peer("big", "gone"), 100*time.Millisecond)
+		_ = s.Put(ctx, peer("small", "a"), time.Minute)
+		_ = s.Put(ctx, peer("small", "b"), time.Minute)
+		time.Sleep(150 * time.Millisecond)
+		seen := map[string]int{}
+		for range 20 {
+			got, err := s.Sample(ctx, "big", 10)
+			if err != nil || len(got) != 10 {
+				t.Fatalf("Sample(big, 10) = %d peers, %v; want 10", len(got), err)
+			}
+			ids := map[string]bool{}
+			for _, p := range got {
+				if ids[p.ID] || p.ID == "gone" || p.Swarm != "big" || p.Node != "n1" {
+					t.Fatalf("Sample(big, 10) = %+v: a repeat, an expired or a foreign peer", got)
+				}
+				ids[p.ID] = true
+				seen[p.ID]++
+			}
+		}
+		if len(seen) < 60 { // 200 draws from 100: about 87 different expected
+			t.Errorf("20 samples of 10 touched %d of 100 peers: not random", len(seen))
+		}
+		if got, _ := s.Sample(ctx, "small", 10); len(got) != 2 {
+			t.Errorf("Sample(small, 10) = %+v, want both", got)
+		}
+		if got, err := s.Sample(ctx, "nope", 10); len(got) != 0 || err != nil {
+			t.Errorf("Sample(nope) = %+v, %v; want none", got, err)
+		}
+		if l, _ := s.List(ctx, "big"); len(l) != 100 {
+			t.Errorf("List(big) = %d after expiry, want 100", len(l))
+		}
+	})
 	t.Run("RefreshReadds", func(t *testing.T) {
 		s := newStore(t)
 		if err := s.Refresh(ctx, []peerstore.Peer{peer("s", "lost")}, time.Minute); err != nil {
