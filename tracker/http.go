@@ -27,26 +27,26 @@ type HandlerConfig struct {
 }
 
 type handler struct {
-	t          *Tracker
-	cfg        HandlerConfig
-	ctx        context.Context
-	hub        *wsHub
-	wsUp, wtUp *websocket.Upgrader
-	wtPing     time.Duration // how often a quiet /announce connection is pinged
+	t      *Tracker
+	cfg    HandlerConfig
+	ctx    context.Context
+	hub    *wsHub
+	up     *websocket.Upgrader
+	wtPing time.Duration // how often a quiet /announce connection is pinged
 }
 
 // Handler returns the node's HTTP API and WebSocket endpoint (DESIGN §3).
 // ctx bounds the life of the WebSocket connections: when it ends, they are
 // closed and the pollers stop.
 func (t *Tracker) Handler(ctx context.Context, cfg HandlerConfig) (http.Handler, error) {
-	hub, err := newWSHub(t.log)
+	hub, err := newWSHub(t.log, peerstore.Local(t.cfg.Store, t.cfg.Bus), max(t.cfg.Heartbeat/4, 10*time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("tracker: websocket pollers: %w", err)
 	}
 	context.AfterFunc(ctx, hub.stop)
 	wtPing := max(t.cfg.Heartbeat, wtKeepalive)
 	h := &handler{t: t, cfg: cfg, ctx: ctx, hub: hub, wtPing: wtPing,
-		wsUp: hub.upgrader(cfg.Origins, t.cfg.Heartbeat), wtUp: hub.upgrader(cfg.Origins, wtPing)}
+		up: hub.upgrader(cfg.Origins)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.healthz)
 	if cfg.Gatherer != nil {
@@ -228,12 +228,12 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) ws(w http.ResponseWriter, r *http.Request) {
-	h.serveWS(w, r, h.wsUp, h.t.cfg.Heartbeat, func(sess *Session) msgHandler { return sess }, func(ctx context.Context, sess *Session) { sess.Disconnect(ctx) })
+	h.serveWS(w, r, h.t.cfg.Heartbeat, func(sess *Session) msgHandler { return sess }, func(ctx context.Context, sess *Session) { sess.Disconnect(ctx) })
 }
 
 // announce serves the WebTorrent tracker protocol (wt.go) on /announce.
 func (h *handler) announce(w http.ResponseWriter, r *http.Request) {
 	var wc *wtConn
-	h.serveWS(w, r, h.wtUp, h.wtPing, func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
+	h.serveWS(w, r, h.wtPing, func(sess *Session) msgHandler { wc = newWTConn(h.t, sess); return wc },
 		func(ctx context.Context, sess *Session) { wc.close(ctx); sess.Disconnect(ctx) })
 }

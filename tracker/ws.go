@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,11 +18,15 @@ import (
 )
 
 // WebSocket connections, after net/http's handshake, are handed to nbio's
-// epoll pollers: an idle connection holds no goroutine and no buffer, only
-// its socket, nbio's small state and the Session. A message is handled on
-// nbio's worker pool, one at a time per connection, in order; a reply is
-// written at once without blocking (nbio keeps what the socket cannot take
-// yet, up to sendBuffer, past which the client is too slow and dropped).
+// epoll pollers: an idle connection holds no goroutine, no buffer and no
+// timer, only its socket, nbio's small state and the Session. A message is
+// handled one at a time per connection, in order: on the poller itself when
+// the peer store never waits on a network (in memory), else on nbio's worker
+// pool (Redis: a round trip must not hold up the poller's other
+// connections). A reply is written at once without blocking (nbio keeps what
+// the socket cannot take yet, up to sendBuffer, past which the client is too
+// slow and dropped). One sweeper for all connections pings the quiet ones and
+// closes the silent ones.
 
 // hardReadLimit closes a connection whose message exceeds it; messages between
 // MaxMessage and this are discarded with a too_large error.
@@ -46,6 +51,7 @@ type msgHandler interface {
 // wsHub owns the pollers and finds each connection's state.
 type wsHub struct {
 	eng     *nbhttp.Engine
+	done    chan struct{}
 	mu      sync.RWMutex
 	conns   map[*websocket.Conn]*wsConn
 	pending map[*websocket.Conn][]wsMsg // messages that came before the connection was registered
@@ -57,30 +63,60 @@ type wsMsg struct {
 	data []byte
 }
 
-func newWSHub(log *slog.Logger) (*wsHub, error) {
+// newWSHub starts the pollers; inline: messages are handled on them (one
+// poller per P, so every core handles messages). tick is how often the
+// sweeper looks at every connection.
+func newWSHub(log *slog.Logger, inline bool, tick time.Duration) (*wsHub, error) {
 	useNbioLog(log)
-	eng := nbhttp.NewEngine(nbhttp.Config{Name: "p2phls-tracker", MaxWriteBufferSize: sendBuffer,
-		MaxWebsocketFramePayloadSize: hardReadLimit})
+	cfg := nbhttp.Config{Name: "p2phls-tracker", MaxWriteBufferSize: sendBuffer, MaxWebsocketFramePayloadSize: hardReadLimit}
+	if inline {
+		cfg.ServerExecutor = func(f func()) { f() }
+		cfg.NPoller = runtime.GOMAXPROCS(0)
+	}
+	eng := nbhttp.NewEngine(cfg)
 	if err := eng.Start(); err != nil {
 		return nil, err
 	}
-	return &wsHub{eng: eng, conns: map[*websocket.Conn]*wsConn{}, pending: map[*websocket.Conn][]wsMsg{},
-		gone: map[*websocket.Conn]bool{}}, nil
+	h := &wsHub{eng: eng, done: make(chan struct{}), conns: map[*websocket.Conn]*wsConn{},
+		pending: map[*websocket.Conn][]wsMsg{}, gone: map[*websocket.Conn]bool{}}
+	go h.sweep(tick)
+	return h, nil
 }
 
-func (h *wsHub) stop() { h.eng.Stop() }
+func (h *wsHub) stop() {
+	close(h.done)
+	h.eng.Stop()
+}
 
-// upgrader accepts WebSockets whose Origin is allowed, pings every hb and
-// drops a client silent for two heartbeats and the longest handling.
-func (h *wsHub) upgrader(origins []string, hb time.Duration) *websocket.Upgrader {
+// upgrader accepts WebSockets whose Origin is allowed. Pings and pongs
+// count as signs of life (nbio's own read deadline is off: the sweeper
+// keeps it, one timer for all connections instead of one each).
+func (h *wsHub) upgrader(origins []string) *websocket.Upgrader {
 	u := websocket.NewUpgrader()
 	u.Engine = h.eng
 	u.CheckOrigin = func(r *http.Request) bool { return originAllowed(r, origins) }
-	u.KeepaliveTime = 2*hb + handleTimeout
+	u.KeepaliveTime = 0
 	u.MessageLengthLimit = hardReadLimit
 	u.OnMessage(h.onMessage)
 	u.OnClose(h.onClose)
+	u.SetPongHandler(func(c *websocket.Conn, _ string) { h.alive(c) })
+	u.SetPingHandler(func(c *websocket.Conn, data string) {
+		h.alive(c)
+		if c.WriteMessage(websocket.PongMessage, []byte(data)) != nil {
+			_ = c.Close()
+		}
+	})
 	return u
+}
+
+// alive notes a sign of life from c.
+func (h *wsHub) alive(c *websocket.Conn) {
+	h.mu.RLock()
+	wc := h.conns[c]
+	h.mu.RUnlock()
+	if wc != nil {
+		wc.last.Store(time.Now().UnixNano())
+	}
 }
 
 // originAllowed: no Origin (not a browser), the tracker's own host, or a host
@@ -109,32 +145,15 @@ func originAllowed(r *http.Request, patterns []string) bool {
 
 // wsConn is one registered connection.
 type wsConn struct {
-	sink *wsSink
-	mu   sync.Mutex // one message at a time, in order
-	h    msgHandler
-	sess *Session
-	end  func(context.Context, *Session)
-	ping *time.Timer
-	busy atomic.Bool // a message came since the last ping tick
-	done atomic.Bool
-}
-
-// keepalive pings the client every hb unless it sent something since the
-// last tick (its messages already keep the read deadline fresh), so busy
-// connections cost no pings.
-func (wc *wsConn) keepalive(c *websocket.Conn, hb time.Duration) {
-	wc.ping = time.AfterFunc(hb, func() {
-		if wc.done.Load() {
-			return
-		}
-		if !wc.busy.Swap(false) {
-			if err := c.WriteMessage(websocket.PingMessage, nil); err != nil {
-				return
-			}
-			wc.sess.t.m.pings.Inc()
-		}
-		wc.ping.Reset(hb)
-	})
+	sink   *wsSink
+	mu     sync.Mutex // one message at a time, in order
+	h      msgHandler
+	sess   *Session
+	end    func(context.Context, *Session)
+	every  time.Duration // ping period when quiet; 0: none (refused)
+	last   atomic.Int64  // unix ns of the client's last frame
+	pinged atomic.Int64  // unix ns of the last ping
+	done   atomic.Bool
 }
 
 // register makes c's messages go to wc, first those that came already.
@@ -168,7 +187,7 @@ func (h *wsHub) onMessage(c *websocket.Conn, typ websocket.MessageType, data []b
 			return
 		}
 	}
-	wc.busy.Store(true)
+	wc.last.Store(time.Now().UnixNano())
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
 	wc.handle(m)
@@ -224,9 +243,6 @@ func (wc *wsConn) closed() {
 	if wc.done.Swap(true) {
 		return
 	}
-	if wc.ping != nil {
-		wc.ping.Stop()
-	}
 	wc.sink.closed.Store(true)
 	if wc.end == nil { // refused at Connect: no session
 		return
@@ -274,8 +290,8 @@ func (s *wsSink) Close(code int, reason string) {
 // serveWS accepts a WebSocket, registers the connection and hands its
 // messages to the handler made for it (pinging it every ping while it is
 // quiet); end runs once when it closes.
-func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.Upgrader, ping time.Duration, mk func(*Session) msgHandler, end func(context.Context, *Session)) {
-	c, err := u.UpgradeAndTransferConnToPoller(w, r, nil)
+func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, ping time.Duration, mk func(*Session) msgHandler, end func(context.Context, *Session)) {
+	c, err := h.up.UpgradeAndTransferConnToPoller(w, r, nil)
 	if err != nil {
 		h.t.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
 		return
@@ -292,7 +308,54 @@ func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, u *websocket.U
 		h.hub.register(c, &wsConn{sink: sink, h: refused{}}) // so its close is forgotten like any other
 		return
 	}
-	wc := &wsConn{sink: sink, h: mk(sess), sess: sess, end: end}
-	wc.keepalive(c, ping)
+	wc := &wsConn{sink: sink, h: mk(sess), sess: sess, end: end, every: ping}
+	wc.last.Store(time.Now().UnixNano())
 	h.hub.register(c, wc)
+}
+
+// sweep, every tick until the hub stops, pings each connection quiet for its
+// ping period (a busy one costs no pings) and closes one silent for two
+// periods and the longest handling: a vanished host leaves its swarms.
+func (h *wsHub) sweep(tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var ping, dead []*wsConn
+	for {
+		select {
+		case <-h.done:
+			return
+		case now := <-t.C:
+			ping, dead = h.due(now.UnixNano(), ping[:0], dead[:0])
+			for _, wc := range ping {
+				if wc.sink.c.WriteMessage(websocket.PingMessage, nil) == nil {
+					wc.sess.t.m.pings.Inc()
+				}
+			}
+			for _, wc := range dead {
+				_ = wc.sink.c.Close()
+			}
+			clear(ping)
+			clear(dead)
+		}
+	}
+}
+
+// due sorts out the connections to ping and those to close at now.
+func (h *wsHub) due(now int64, ping, dead []*wsConn) ([]*wsConn, []*wsConn) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, wc := range h.conns {
+		if wc.every <= 0 || wc.done.Load() {
+			continue
+		}
+		last := wc.last.Load()
+		switch {
+		case now-last > int64(2*wc.every+handleTimeout):
+			dead = append(dead, wc)
+		case now-max(last, wc.pinged.Load()) >= int64(wc.every):
+			wc.pinged.Store(now)
+			ping = append(ping, wc)
+		}
+	}
+	return ping, dead
 }

@@ -93,6 +93,15 @@ type Store interface {
 	Close() error
 }
 
+// Local says whether every call of the store and the bus is answered in
+// this process, never waiting on a network (both are a Memory): the tracker
+// may then handle a message on the goroutine that read it.
+func Local(s Store, b Bus) bool {
+	_, ms := s.(*Memory)
+	_, mb := b.(*Memory)
+	return ms && mb
+}
+
 // Bus carries messages addressed to a tracker node.
 type Bus interface {
 	Publish(ctx context.Context, node string, msg []byte) error
