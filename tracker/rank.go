@@ -15,27 +15,41 @@ const uptimeFull = 10 * time.Minute
 // exclude. The score weighs uptime (the seed's "stable peer") and spare
 // upload (declared capacity minus measured upload rate) equally; scores are
 // bucketed in tenths and peers within a bucket are shuffled, so load spreads
-// over equals instead of piling on the first.
+// over equals instead of piling on the first. peers is left as it was.
 func Rank(peers []peerstore.Peer, exclude string, n int, now time.Time) []peerstore.Peer {
-	out := make([]peerstore.Peer, 0, len(peers))
+	return rankInPlace(append([]peerstore.Peer(nil), peers...), exclude, n, now)
+}
+
+// rankInPlace is Rank reordering peers itself, for a slice nobody else holds.
+func rankInPlace(peers []peerstore.Peer, exclude string, n int, now time.Time) []peerstore.Peer {
+	out := peers[:0]
 	var maxSpare int64
 	for _, p := range peers {
-		if p.ID == exclude {
-			continue
+		if p.ID != exclude {
+			out = append(out, p)
+			maxSpare = max(maxSpare, spare(p))
 		}
-		out = append(out, p)
-		maxSpare = max(maxSpare, spare(p))
 	}
 	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	score := make(map[string]int, len(out))
-	for _, p := range out {
-		score[p.ID] = bucket(p, maxSpare, now)
+	r := ranking{peers: out, score: make([]int, len(out))}
+	for i, p := range out {
+		r.score[i] = bucket(p, maxSpare, now)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return score[out[i].ID] > score[out[j].ID] })
-	if len(out) > n {
-		out = out[:n]
-	}
-	return out
+	sort.Stable(r)
+	return out[:min(n, len(out))]
+}
+
+// ranking sorts peers by score, highest first.
+type ranking struct {
+	peers []peerstore.Peer
+	score []int
+}
+
+func (r ranking) Len() int           { return len(r.peers) }
+func (r ranking) Less(i, j int) bool { return r.score[i] > r.score[j] }
+func (r ranking) Swap(i, j int) {
+	r.peers[i], r.peers[j] = r.peers[j], r.peers[i]
+	r.score[i], r.score[j] = r.score[j], r.score[i]
 }
 
 func spare(p peerstore.Peer) int64 { return max(0, p.UploadCap-p.UpRate) }

@@ -208,6 +208,14 @@ func (s *Session) leave(ctx context.Context) {
 	s.t.m.peers.Dec()
 }
 
+// leaveLocked is leave taking the session's lock (the connection's own
+// Session may be ending at the same time).
+func (s *Session) leaveLocked(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leave(ctx)
+}
+
 // Disconnect ends the session: the peer leaves its swarm.
 func (s *Session) Disconnect(ctx context.Context) {
 	s.mu.Lock()

@@ -68,7 +68,8 @@ type wsMsg struct {
 // sweeper looks at every connection.
 func newWSHub(log *slog.Logger, inline bool, tick time.Duration) (*wsHub, error) {
 	useNbioLog(log)
-	cfg := nbhttp.Config{Name: "p2phls-tracker", MaxWriteBufferSize: sendBuffer, MaxWebsocketFramePayloadSize: hardReadLimit}
+	cfg := nbhttp.Config{Name: "p2phls-tracker", MaxWriteBufferSize: sendBuffer, MaxWebsocketFramePayloadSize: hardReadLimit,
+		SupportServerOnly: true}
 	if inline {
 		cfg.ServerExecutor = func(f func()) { f() }
 		cfg.NPoller = runtime.GOMAXPROCS(0)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ const wtKeepalive = wtInterval / 2 * time.Second
 // wtMaxOffers bounds the offers of one announce.
 const wtMaxOffers = 20
 
+// wtMaxSwarms bounds the swarms one connection is a member of.
+const wtMaxSwarms = 64
+
 type wtMsg struct {
 	Action   string          `json:"action"`
 	InfoHash json.RawMessage `json:"info_hash"` // a string; a list in scrape
@@ -53,14 +57,24 @@ type wtReply struct {
 	Incomplete int    `json:"incomplete"`
 }
 
-// wtRelay hands an offer or an answer to another member.
-type wtRelay struct {
-	Action   string          `json:"action"`
-	Offer    json.RawMessage `json:"offer,omitempty"`
-	Answer   json.RawMessage `json:"answer,omitempty"`
-	OfferID  string          `json:"offer_id"`
-	PeerID   string          `json:"peer_id"`
-	InfoHash string          `json:"info_hash"`
+// wtRelayHead is the start of the message that hands an offer or an answer
+// from peer in swarm ih to another member; appendRelay ends it.
+func wtRelayHead(peer, ih string) []byte {
+	b := append([]byte(`{"action":"announce","peer_id":`), encode(peer)...)
+	b = append(b, `,"info_hash":`...)
+	return append(append(b, encode(ih)...), `,"offer_id":`...)
+}
+
+// appendRelay appends to dst the relay of sdp (an "offer" or an "answer",
+// as the client sent it: JSON the decoder has already checked) with its
+// offer_id.
+func appendRelay(dst, head []byte, offerID, kind string, sdp json.RawMessage) []byte {
+	dst = append(append(dst, head...), encode(offerID)...)
+	if len(sdp) > 0 {
+		dst = append(append(append(dst, `,"`...), kind...), `":`...)
+		dst = append(dst, sdp...)
+	}
+	return append(dst, '}')
 }
 
 type wtOffer struct {
@@ -71,14 +85,18 @@ type wtOffer struct {
 // wtConn is one /announce connection: its swarms, each a Session of its own.
 type wtConn struct {
 	t      *Tracker
-	conn   *Session // the connection: limits, counts
+	conn   *Session // the connection: limits, counts; the member of its first swarm
 	mu     sync.Mutex
-	swarms map[string]*Session // by info_hash
+	swarms []wtMember
 }
 
-func newWTConn(t *Tracker, conn *Session) *wtConn {
-	return &wtConn{t: t, conn: conn, swarms: map[string]*Session{}}
+// wtMember is the connection's Session in swarm ih.
+type wtMember struct {
+	ih string
+	s  *Session
 }
+
+func newWTConn(t *Tracker, conn *Session) *wtConn { return &wtConn{t: t, conn: conn} }
 
 // binary20 says whether s is a 20-character binary string.
 func binary20(s string) bool {
@@ -169,12 +187,17 @@ func (c *wtConn) announce(ctx context.Context, m wtMsg) {
 }
 
 // member returns this connection's Session in swarm ih, joining it if new.
+// The connection's own Session is the member of the first swarm it joins
+// (most clients announce one), a new one each of the others.
 func (c *wtConn) member(ctx context.Context, ih, peer string) (*Session, error) {
 	c.mu.Lock()
-	s := c.swarms[ih]
+	s, n := c.find(ih), len(c.swarms)
 	c.mu.Unlock()
 	if s != nil {
 		return s, nil
+	}
+	if n >= wtMaxSwarms {
+		return nil, fmt.Errorf("more than %d swarms on one connection", wtMaxSwarms)
 	}
 	t := c.t
 	p := peerstore.Peer{ID: wtID(peer, ih), Swarm: wtSwarm(ih), Node: t.cfg.Node, Joined: t.cfg.Now()}
@@ -182,24 +205,37 @@ func (c *wtConn) member(ctx context.Context, ih, peer string) (*Session, error) 
 		t.log.Warn("announce failed: store", "err", err)
 		return nil, fmt.Errorf("peer registry unavailable; retry later")
 	}
-	s = &Session{t: t, sink: c.conn.sink, remote: c.conn.remote, lim: c.conn.lim, joined: true, peer: p}
 	t.mu.Lock()
+	if s = c.conn; s.joined {
+		s = &Session{t: t, sink: c.conn.sink, remote: c.conn.remote, lim: c.conn.lim}
+	}
+	s.joined, s.peer = true, p // under t.mu: the heartbeat reads s.peer
 	t.addLocal(s)
 	t.mu.Unlock()
 	t.m.peers.Inc()
 	c.mu.Lock()
-	c.swarms[ih] = s
+	c.swarms = append(c.swarms, wtMember{ih, s})
 	c.mu.Unlock()
 	return s, nil
 }
 
+// find returns the member in swarm ih, or nil. Under c.mu.
+func (c *wtConn) find(ih string) *Session {
+	for _, m := range c.swarms {
+		if m.ih == ih {
+			return m.s
+		}
+	}
+	return nil
+}
+
 func (c *wtConn) leave(ctx context.Context, ih string) {
 	c.mu.Lock()
-	s := c.swarms[ih]
-	delete(c.swarms, ih)
+	s := c.find(ih)
+	c.swarms = slices.DeleteFunc(c.swarms, func(m wtMember) bool { return m.ih == ih })
 	c.mu.Unlock()
 	if s != nil {
-		s.leave(ctx)
+		s.leaveLocked(ctx)
 	}
 }
 
@@ -207,10 +243,10 @@ func (c *wtConn) leave(ctx context.Context, ih string) {
 func (c *wtConn) close(ctx context.Context) {
 	c.mu.Lock()
 	all := c.swarms
-	c.swarms = map[string]*Session{}
+	c.swarms = nil
 	c.mu.Unlock()
-	for _, s := range all {
-		s.leave(ctx)
+	for _, m := range all {
+		m.s.leaveLocked(ctx)
 	}
 }
 
@@ -240,9 +276,11 @@ func (c *wtConn) relayOffers(ctx context.Context, s *Session, ih string, m wtMsg
 	if err != nil {
 		return
 	}
+	head := wtRelayHead(m.PeerID, ih)
+	var msg []byte // one buffer for all: the socket layer copies what it sends
 	for i, p := range peers {
 		o := m.Offers[i]
-		msg := encode(wtRelay{Action: "announce", Offer: o.Offer, OfferID: o.OfferID, PeerID: m.PeerID, InfoHash: ih})
+		msg = appendRelay(msg[:0], head, o.OfferID, "offer", o.Offer)
 		if err := c.t.route(ctx, s.peer.Swarm, p.ID, msg); err == nil {
 			c.t.m.relayed.WithLabelValues("wt_offer").Inc()
 		}
@@ -254,7 +292,7 @@ func (c *wtConn) relayAnswer(ctx context.Context, s *Session, ih string, m wtMsg
 		c.fail(ih, "to_peer_id must be a 20-byte string")
 		return
 	}
-	msg := encode(wtRelay{Action: "announce", Answer: m.Answer, OfferID: m.OfferID, PeerID: m.PeerID, InfoHash: ih})
+	msg := appendRelay(nil, wtRelayHead(m.PeerID, ih), m.OfferID, "answer", m.Answer)
 	if err := c.t.route(ctx, s.peer.Swarm, wtID(m.ToPeerID, ih), msg); err != nil {
 		c.fail(ih, "the peer answered is gone")
 		return

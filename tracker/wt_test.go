@@ -1,6 +1,8 @@
 package tracker_test
 
 import (
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,5 +140,43 @@ func TestWebTorrentQuietConnectionsPingedRarely(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if n := pings(); n < 3 {
 		t.Fatalf("%v pings to a quiet /v1/ws client in 7 heartbeats, want one a heartbeat", n)
+	}
+}
+
+// One connection may be a member of up to 64 swarms; the next announce gets
+// a failure and costs nothing else. Leaving one (the first, whose member is
+// the connection's own session) makes room, and the others stay.
+func TestWebTorrentSwarmsPerConnectionBounded(t *testing.T) {
+	s := startServer(t, "", time.Second)
+	c := dialPath(t, s.Addr, "/announce")
+	hash := func(i int) string { return fmt.Sprintf("%08d-swarm-%05d", i, i) } // ids keep 8 bytes of it
+	announce := func(i int, extra map[string]any) map[string]any {
+		if i%40 == 39 {
+			time.Sleep(time.Second) // under the per-connection message rate
+		}
+		m := map[string]any{"action": "announce", "info_hash": hash(i), "peer_id": peerA, "numwant": 0}
+		for k, v := range extra {
+			m[k] = v
+		}
+		c.send(m)
+		if extra["event"] == "stopped" {
+			return nil
+		}
+		return c.nextAction("reply", "action")
+	}
+	for i := range 64 {
+		if r := announce(i, nil); r["interval"] == nil {
+			t.Fatalf("swarm %d: %v", i, r)
+		}
+	}
+	if r := announce(64, nil); !strings.Contains(fmt.Sprint(r["failure reason"]), "more than 64 swarms") {
+		t.Fatalf("65th swarm: %v, want a failure", r)
+	}
+	announce(0, map[string]any{"event": "stopped"})
+	if r := announce(64, nil); r["interval"] == nil {
+		t.Fatalf("after leaving one: %v", r)
+	}
+	if n, _ := getJSON(t, "http://"+s.Addr+"/v1/swarms", http.StatusOK)["swarms"].([]any); len(n) != 64 {
+		t.Fatalf("%d swarms listed, want 64", len(n))
 	}
 }
