@@ -127,6 +127,30 @@ func TestTrackerProcessesOnRedis(t *testing.T) {
 	}
 }
 
+// The tracker sets Go's GC target from --gc-percent (50 by default) unless
+// GOGC is in its environment; /metrics shows what the runtime took.
+func TestTrackerGCPercent(t *testing.T) {
+	gogc := func(addr string) string {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return regexp.MustCompile(`(?m)^go_gc_gogc_percent (\S+)`).FindStringSubmatch(string(body) + "\ngo_gc_gogc_percent missing")[1]
+	}
+	if _, a := startProc(t, "tracker", "--listen", "127.0.0.1:0"); gogc(a) != "50" {
+		t.Errorf("default: GOGC %s, want 50", gogc(a))
+	}
+	if _, a := startProc(t, "tracker", "--listen", "127.0.0.1:0", "--gc-percent", "80"); gogc(a) != "80" {
+		t.Errorf("--gc-percent 80: GOGC %s", gogc(a))
+	}
+	t.Setenv("GOGC", "120")
+	if _, a := startProc(t, "tracker", "--listen", "127.0.0.1:0", "--gc-percent", "80"); gogc(a) != "120" {
+		t.Errorf("GOGC=120 in the environment: GOGC %s, want 120", gogc(a))
+	}
+}
+
 func TestEnvOverridesFlags(t *testing.T) {
 	t.Setenv("P2PHLS_LISTEN", "127.0.0.1:0")
 	t.Setenv("P2PHLS_HEARTBEAT", "not-a-duration")

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/p2phls/p2phls/tracker"
@@ -23,6 +25,7 @@ func runTracker(ctx context.Context, args []string, _ io.Writer) error {
 	minSwarm := fs.Int("min-swarm", 0, "P2P only in swarms with at least this many viewers (smaller ones get no peer lists)")
 	perIP := fs.Int("max-conns-per-ip", 1000, "WebSocket connections allowed from one address (0: no limit)")
 	ipRate := fs.Float64("max-msgs-per-ip", 500, "messages per second allowed from one address, all its connections together (0: no limit)")
+	gcPct := fs.Int("gc-percent", 50, "Go's GC target (GOGC) for this process, unless GOGC is set: the heap is mostly long-lived connection state, so 50 keeps about a fifth less memory per idle peer than Go's 100 for a little more CPU per message (docs/BENCHMARKS.md)")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -30,6 +33,9 @@ func runTracker(ctx context.Context, args []string, _ io.Writer) error {
 	log, err := logger()
 	if err != nil {
 		return err
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(*gcPct)
 	}
 	cfg := tracker.ServerConfig{Listen: *listen, RedisURL: *redisURL, Heartbeat: *hb, Node: *node,
 		Origins: splitList(*origins), Integrity: splitList(*integ), MinSwarm: *minSwarm, ConnsPerIP: *perIP,
