@@ -351,16 +351,22 @@ func (r *SwarmResult) sum(d time.Duration) {
 
 // CPUSeconds is the user+system CPU time pid has used.
 func CPUSeconds(pid int) (float64, error) {
+	user, sys, err := CPUSplit(pid)
+	return user + sys, err
+}
+
+// CPUSplit returns the user and system (kernel) CPU seconds pid has used.
+func CPUSplit(pid int) (user, sys float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from 3 on
 	if len(f) < 13 {
-		return 0, fmt.Errorf("bench: short /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("bench: short /proc/%d/stat", pid)
 	}
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100, nil // USER_HZ
+	return ut / 100, st / 100, nil // USER_HZ
 }

@@ -166,6 +166,7 @@ type WTStep struct {
 	Failures int64   `json:"failures"`
 	Sent     int     `json:"sent"`
 	CPUUS    float64 `json:"server_cpu_us_per_announce"`
+	SysUS    float64 `json:"server_kernel_us_per_announce"` // the part of CPUUS spent in the kernel (system calls, loopback TCP)
 }
 
 // offer is a stand-in SDP offer of a realistic size (~450 bytes).

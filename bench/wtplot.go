@@ -34,6 +34,10 @@ func WTRatios(reps []WTReport) map[string]float64 {
 		if b.Offered[i].CPUUS > 0 {
 			out[fmt.Sprintf("cpu_per_offer_announce_ours_over_theirs_at_%d", a.Offered[i].Rate)] = a.Offered[i].CPUUS / b.Offered[i].CPUUS
 		}
+		// the same outside the kernel: what each server's own code costs
+		if ub := b.Offered[i].CPUUS - b.Offered[i].SysUS; ub > 0 {
+			out[fmt.Sprintf("user_cpu_per_offer_announce_ours_over_theirs_at_%d", a.Offered[i].Rate)] = (a.Offered[i].CPUUS - a.Offered[i].SysUS) / ub
+		}
 	}
 	return out
 }
