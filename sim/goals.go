@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Goal is one of the engine's targets (issue #4), checked against a run;
 // when it is not met, Why says where the shortfall comes from.
@@ -23,6 +26,10 @@ func (r *Report) goals() []Goal {
 	off := Goal{Name: "offload", Want: fmt.Sprintf(">= %.3f", want), Got: r.Offload, Met: r.Offload >= want}
 	if !off.Met {
 		off.Why = fmt.Sprintf("short by %.3f; %s", want-r.Offload, r.cdnWhy())
+		if r.UploadCeiling > 0 && want > r.UploadCeiling {
+			off.Why += fmt.Sprintf("; and the goal is above what this population's upload can carry: %.3f "+
+				"(whole stripe slots at u = %.2f over the %d stripes each viewer needs)", r.UploadCeiling, r.utilization(), r.Config.Stripes)
+		}
 	}
 	st := Goal{Name: "stall_ratio", Want: fmt.Sprintf("<= %.5f (CDN-only + 0.001)", r.CDNOnly.StallRatio+0.001),
 		Got: r.StallRatio, Met: r.StallRatio <= r.CDNOnly.StallRatio+0.001}
@@ -31,10 +38,7 @@ func (r *Report) goals() []Goal {
 	}
 	d := Goal{Name: "extra_delay_p95_ms", Want: "<= 1000", Got: r.ExtraDelayP95Ms, Met: r.ExtraDelayP95Ms <= 1000}
 	if !d.Met {
-		u := r.Config.Utilization
-		if u <= 0 {
-			u = 0.8
-		}
+		u := r.utilization()
 		d.Why = fmt.Sprintf("over by %.0f ms; a stripe comes down each tree edge at 1/u of its real-time rate, "+
 			"about u × segment = %.1f s at u = %.2f (docs/BENCHMARKS.md)", r.ExtraDelayP95Ms-1000, u*r.Config.Segment.Seconds(), u)
 	}
@@ -55,4 +59,33 @@ func (r *Report) cdnWhy() string {
 	default:
 		return fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart))
 	}
+}
+
+func (r *Report) utilization() float64 {
+	if r.Config.Utilization > 0 {
+		return r.Config.Utilization
+	}
+	return 0.8 // the engine's default
+}
+
+// uploadCeiling is the most offload the viewers' upload can carry, ignoring
+// roots, fast starts and churn: each class's stripe-children slots, counted
+// as the engine counts them (whole slots of upload × u at the stripe rate),
+// against the K stripes every viewer needs.
+func uploadCeiling(cfg Config) float64 {
+	u := cfg.Utilization
+	if u <= 0 {
+		u = 0.8
+	}
+	var slots, share float64
+	for _, c := range cfg.Classes {
+		share += c.Share
+		if !c.ConsumeOnly && c.Upload > 0 {
+			slots += c.Share * math.Floor(c.Upload*u*float64(cfg.Stripes)+1e-9)
+		}
+	}
+	if share <= 0 || cfg.Stripes <= 0 {
+		return 0
+	}
+	return min(1, slots/share/float64(cfg.Stripes))
 }

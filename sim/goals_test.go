@@ -1,26 +1,35 @@
 package sim
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestGoalsSayHowFarAndWhy(t *testing.T) {
-	r := Report{Config: Config{Segment: 2 * time.Second, Classes: MixedClasses()}, Ceiling: 0.999, Offload: 0.6,
+	cfg := Config{Segment: 2 * time.Second, Stripes: 4, Classes: MixedClasses()}
+	r := Report{Config: cfg, Ceiling: 0.999, UploadCeiling: uploadCeiling(cfg), Offload: 0.6,
 		BytesCDN: 100, CDNRoot: 80, CDNDeadline: 15, CDNStart: 5, ExtraDelayP95Ms: 2500,
 		Stalls: 3, StallRatio: 0.002, CDNOnly: Arm{StallRatio: 0}}
 	g := r.goals()
 	if len(g) != 3 || g[0].Met || g[1].Met || g[2].Met {
 		t.Fatalf("every goal missed, got %+v", g)
 	}
-	for _, want := range []string{"short by 0.370", "80% of the CDN bytes feed root stripes"} {
+	// slots at u = 0.8, K = 4: 2× uploaders (reachable or not, 50 %) 6, 0.7× ones (40 %) 2, consume-only 0
+	if math.Abs(r.UploadCeiling-0.95) > 1e-9 {
+		t.Errorf("upload ceiling of the mixed population %.4f, want (0.5×6 + 0.4×2)/4 = 0.95", r.UploadCeiling)
+	}
+	for _, want := range []string{"short by 0.370", "80% of the CDN bytes feed root stripes", "above what this population's upload can carry: 0.950"} {
 		if !strings.Contains(g[0].Why, want) {
 			t.Errorf("offload why %q lacks %q", g[0].Why, want)
 		}
 	}
 	if !strings.Contains(g[2].Why, "over by 1500 ms") || !strings.Contains(g[2].Why, "1.6 s at u = 0.80") {
 		t.Errorf("delay why: %q", g[2].Why)
+	}
+	if u9 := uploadCeiling(Config{Stripes: 4, Utilization: 0.9, Classes: MixedClasses()}); u9 != 1 {
+		t.Errorf("upload ceiling at u = 0.9: %.4f, want 1 (4.3 slots for 4 stripes)", u9)
 	}
 	r = Report{Config: Config{Segment: 2 * time.Second, Classes: []Class{{Share: 1, Upload: 2}}}, Ceiling: 1 - 1.0/30,
 		Offload: 0.93, ExtraDelayP95Ms: 900}

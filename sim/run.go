@@ -32,6 +32,7 @@ type Report struct {
 	Viewers         int     `json:"viewers"` // including churn replacements
 	Offload         float64 `json:"offload"`
 	Ceiling         float64 `json:"offload_ceiling"`
+	UploadCeiling   float64 `json:"upload_ceiling"` // the most offload the viewers' upload slots can carry
 	Stalls          int     `json:"stalls"`
 	StallRatio      float64 `json:"stall_ratio"`
 	CDNOnly         Arm     `json:"cdn_only"`
@@ -82,6 +83,7 @@ func Run(cfg Config) Report {
 		r.ControlOverhead = float64(control) / float64(media)
 	}
 	r.Ceiling = 1 - 1/float64(max(1, cfg.Peers))
+	r.UploadCeiling = uploadCeiling(cfg)
 	r.Stalls, r.StallRatio, r.CDNRequests = r.P2P.Stalls, r.P2P.StallRatio, r.P2P.CDNRequests
 	r.ExtraDelayP50Ms = r.P2P.DelayP50Ms - r.CDNOnly.DelayP50Ms
 	r.ExtraDelayP95Ms = r.P2P.DelayP95Ms - r.CDNOnly.DelayP95Ms

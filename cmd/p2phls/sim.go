@@ -55,8 +55,8 @@ func runSim(_ context.Context, args []string, stdout io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Fprintf(stdout, "peers %d (viewers %d)  offload %.3f (ceiling %.3f)  stalls %d (ratio %.5f) vs CDN-only %d (%.5f)\n",
-		r.Peers, r.Viewers, r.Offload, r.Ceiling, r.Stalls, r.StallRatio, r.CDNOnly.Stalls, r.CDNOnly.StallRatio)
+	fmt.Fprintf(stdout, "peers %d (viewers %d)  offload %.3f (ceiling %.3f, upload %.3f)  stalls %d (ratio %.5f) vs CDN-only %d (%.5f)\n",
+		r.Peers, r.Viewers, r.Offload, r.Ceiling, r.UploadCeiling, r.Stalls, r.StallRatio, r.CDNOnly.Stalls, r.CDNOnly.StallRatio)
 	if r.BytesCDN > 0 {
 		fmt.Fprintf(stdout, "CDN bytes: %.0f%% fast start, %.0f%% root stripes, %.0f%% deadline completions\n",
 			100*float64(r.CDNStart)/float64(r.BytesCDN), 100*float64(r.CDNRoot)/float64(r.BytesCDN), 100*float64(r.CDNDeadline)/float64(r.BytesCDN))
