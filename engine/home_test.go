@@ -58,5 +58,24 @@ func smallSwarmUploads(t *testing.T, run int) {
 	}
 	if len(homes) != 4 {
 		t.Errorf("5 peers, 4 stripes: homes %v leave a stripe without one", homes)
+		for _, p := range ps {
+			w.r.do(func() {
+				e := p.eng
+				cnt, lower := e.homeCounts(e.homeK)
+				var kids []int
+				for k := range e.children {
+					kids = append(kids, len(e.children[k]))
+				}
+				var sl [][]uint8
+				for _, n := range e.neighbours() {
+					var x []uint8
+					for _, st := range n.state {
+						x = append(x, st.Slots)
+					}
+					sl = append(sl, x)
+				}
+				t.Logf("%s hash %d home %d kids %v counts %v lower %v nbrs %d slots seen %v cap %d", p.id, e.self, e.homeK, kids, cnt[:4], lower, len(e.nbrs), sl, e.capacity())
+			})
+		}
 	}
 }

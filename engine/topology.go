@@ -66,17 +66,24 @@ func (e *Engine) home() int {
 
 // homeCounts is how many neighbours have each stripe as their home (the
 // stripe a neighbour advertises the most slots for), and whether one of
-// those whose home is stripe mine sorts below this peer. An array: this
+// those whose home is stripe mine sorts below this peer. A neighbour whose
+// most slots tie between stripes is not counted: slots are advertised
+// coarsely (0..3), so a home and a stripe its spare capacity spills over
+// to can tie, and taking the spill stripe for the home made a stripe with
+// no home look homed, so that nobody moved there. An array: this
 // runs on every STATE of a peer with no child in its home, and allocates nothing.
 func (e *Engine) homeCounts(mine int) (count [MaxStripes]int, lower bool) {
 	for _, n := range e.neighbours() {
-		best, bestSlots := -1, uint8(0)
+		best, bestSlots, tied := -1, uint8(0), false
 		for k, st := range n.state {
-			if st.Slots > bestSlots {
-				best, bestSlots = k, st.Slots
+			switch {
+			case st.Slots > bestSlots:
+				best, bestSlots, tied = k, st.Slots, false
+			case st.Slots == bestSlots && st.Slots > 0:
+				tied = true
 			}
 		}
-		if best >= 0 {
+		if best >= 0 && !tied {
 			count[best]++
 			lower = lower || (best == mine && n.hash < e.self)
 		}
