@@ -29,10 +29,27 @@ func startServer(t *testing.T, redisURL string, hb time.Duration) *tracker.Serve
 
 // client is a test WebSocket client of a tracker node.
 type client struct {
-	t  *testing.T
-	c  *websocket.Conn
-	in chan map[string]any
-	ID string
+	t   *testing.T
+	c   *websocket.Conn
+	in  chan map[string]any
+	ID  string
+	end error // why the reader stopped; set before in is closed
+}
+
+// closed waits up to d for the connection to end and returns why.
+func (c *client) closed(d time.Duration) error {
+	c.t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case _, ok := <-c.in:
+			if !ok {
+				return c.end
+			}
+		case <-timeout:
+			c.t.Fatalf("connection still open after %v", d)
+		}
+	}
 }
 
 func dial(t *testing.T, addr string) *client {
@@ -55,6 +72,7 @@ func dialPath(t *testing.T, addr, path string) *client {
 		for {
 			_, b, err := c.Read(context.Background())
 			if err != nil {
+				cl.end = err
 				return
 			}
 			var m map[string]any

@@ -58,10 +58,8 @@ func TestPerAddressLimits(t *testing.T) {
 	a, b := dial(t, s.Addr), dial(t, s.Addr)
 	a.join("sw")
 	b.join("sw")
-	c := dial(t, s.Addr)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if _, _, err := c.c.Read(ctx); err == nil || !strings.Contains(err.Error(), "4029") {
+	c := dial(t, s.Addr) // its reader sees the close
+	if err := c.closed(3 * time.Second); err == nil || !strings.Contains(err.Error(), "4029") {
 		t.Fatalf("third connection from one address: %v", err)
 	}
 	for range 10 { // a and b together are over 5 messages/s
