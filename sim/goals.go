@@ -61,9 +61,12 @@ func (r *Report) cdnWhy() string {
 	}
 }
 
-func (r *Report) utilization() float64 {
-	if r.Config.Utilization > 0 {
-		return r.Config.Utilization
+func (r *Report) utilization() float64 { return utilization(r.Config) }
+
+// utilization is the share of upload the engines give to children.
+func utilization(cfg Config) float64 {
+	if cfg.Utilization > 0 {
+		return cfg.Utilization
 	}
 	return 0.8 // the engine's default
 }
@@ -73,10 +76,7 @@ func (r *Report) utilization() float64 {
 // as the engine counts them (whole slots of upload × u at the stripe rate),
 // against the K stripes every viewer needs.
 func uploadCeiling(cfg Config) float64 {
-	u := cfg.Utilization
-	if u <= 0 {
-		u = 0.8
-	}
+	u := utilization(cfg)
 	var slots, share float64
 	for _, c := range cfg.Classes {
 		share += c.Share

@@ -99,7 +99,7 @@ func (s *memSwarm) drop(p *memPeer) {
 	delete(s.peers, p.ID)
 }
 
-// get returns the peer id if it is live.
+// get returns peer id of the swarm if it is live (dropping it if expired).
 func (m *Memory) get(s *memSwarm, id string) *memPeer {
 	p := s.peers[id]
 	if p == nil {
