@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
@@ -49,7 +50,7 @@ func TestRelayOnlyLinkGoesThroughTURN(t *testing.T) {
 	opened, got := make(chan string, 4), make(chan []byte, 16)
 	nets := map[string]*Network{}
 	for _, id := range []string{"a", "b"} {
-		n, err := New(Config{Self: id, Loopback: true, RelayOnly: true, ICEServers: ice}, hubSignaler{hub, id}, Handler{
+		n, err := New(Config{Self: id, Loopback: true, RelayOnly: true, ICEServers: ice, SetupTimeout: 4 * time.Second}, hubSignaler{hub, id}, Handler{
 			Open:    func(peer string) { opened <- id },
 			Message: func(_ string, b []byte) { got <- bytes.Clone(b) },
 		})
@@ -60,10 +61,24 @@ func TestRelayOnlyLinkGoesThroughTURN(t *testing.T) {
 		nets[id] = n
 		t.Cleanup(func() { _ = n.Close() })
 	}
-	if err := nets["a"].Connect("b"); err != nil {
-		t.Fatal(err)
+	// A setup that does not open in time is dropped and tried again, as the
+	// engine does (about 1 relay-only setup in 12 did not open on this
+	// machine; see the issue note): at most 3 tries.
+	for try := 1; ; try++ {
+		if err := nets["a"].Connect("b"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-opened:
+		case <-time.After(5 * time.Second):
+			if try < 3 && nets["a"].Stats().Failed == int64(try) {
+				t.Logf("relay-only setup %d did not open; trying again", try)
+				continue
+			}
+			t.Fatalf("relay-only link not open after %d tries", try)
+		}
+		break
 	}
-	wait(t, opened, "first side open")
 	wait(t, opened, "second side open")
 	msg := []byte("through the relay")
 	for !nets["a"].Send("b", msg) {
