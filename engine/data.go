@@ -81,13 +81,17 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 // catchUp sends a new child what this peer already holds of stripe k of the
 // newest segments still in play.
 func (e *Engine) catchUp(id PeerID, k int) {
+	n := e.nbrs[id]
 	for i := max(0, len(e.order)-2); i < len(e.order); i++ {
 		s := e.segs[e.order[i]]
-		if s == nil || s.size < 0 {
-			continue
+		if s == nil || s.size < 0 || n != nil && n.haves[s.info.ID]&(1<<k) != 0 {
+			continue // the child said it holds this one (HAVE)
 		}
 		var off int64
 		st := &s.stripes[k]
+		if st.ok == 0 || !e.spend(st.ok) {
+			continue // nothing yet, or no spare upload: the child's deadline covers it
+		}
 		for _, p := range st.pieces {
 			if off >= st.ok {
 				break
@@ -141,6 +145,9 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 	}
 	k := int(m.Stripe)
 	end := min(int64(m.Offset)+int64(m.Length), s.stripes[k].ok)
+	if end <= int64(m.Offset) || !e.spend(end-int64(m.Offset)) {
+		return // nothing to send, or no spare upload: the asker's deadline covers it
+	}
 	var pos int64
 	for _, p := range s.stripes[k].pieces {
 		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)
@@ -164,11 +171,25 @@ func (e *Engine) pullRepair(s *segment) {
 		if s.complete(k) || st.cdn || st.got > 0 && e.up[k].peer != "" {
 			continue
 		}
-		for _, n := range e.neighbours() {
-			if n.haves[s.info.ID]&(1<<k) != 0 && !n.consume {
-				e.send(n.id, &Message{Type: TRequest, Seg: s.info.ID, Stripe: uint8(k), Offset: uint32(st.got), Length: uint32(s.stripeLen(k) - st.got)})
-				break
+		if n := e.holder(s.info.ID, k); n != nil {
+			e.send(n.id, &Message{Type: TRequest, Seg: s.info.ID, Stripe: uint8(k), Offset: uint32(st.got), Length: uint32(s.stripeLen(k) - st.got)})
+		}
+	}
+}
+
+// holder is a neighbour, drawn at random, that said it holds stripe k of
+// segment id and uploads: pulls spread over the holders instead of all
+// landing on the first in id order.
+func (e *Engine) holder(id string, k int) *neighbour {
+	var pick *neighbour
+	seen := 0
+	for _, n := range e.neighbours() {
+		if n.haves[id]&(1<<k) != 0 && !n.consume {
+			seen++
+			if e.rng.IntN(seen) == 0 {
+				pick = n
 			}
 		}
 	}
+	return pick
 }

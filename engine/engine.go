@@ -170,7 +170,10 @@ type Engine struct {
 	flushing  bool
 	lastState []byte // encoding of the last STATE broadcast
 	graceEnd  time.Duration
-	graceSet  bool // a choose round is scheduled for graceEnd
+	graceSet  bool          // a choose round is scheduled for graceEnd
+	spare     float64       // bytes of spare upload saved up (spend)
+	spareAt   time.Duration // when spare was last brought up to date
+	spareSet  bool
 }
 
 type neighbour struct {
