@@ -194,6 +194,7 @@ type upstream struct {
 	root    bool
 	late    int
 	stop    func()
+	mergeAt time.Duration // a root with a subtree may join any tree from then (mayMerge); 0 = not waiting
 }
 
 // New returns an engine; it does nothing until told of neighbours and segments.

@@ -381,19 +381,19 @@ func TestLostNeighboursSubtreeIsSuspect(t *testing.T) {
 			p.eng.nbrs["other"].state = fed(12345, 678)
 			p.eng.RemoveNeighbour("dead")
 			for range 20 {
-				if c := p.eng.candidate(0, ^uint32(0)); c == nil || c.id != "other" {
+				if c := p.eng.candidate(0, anyRoot, p.eng.cfg.MaxDepth); c == nil || c.id != "other" {
 					t.Fatalf("candidate %v: the orphan (under the lost peer) was taken", c)
 				}
 			}
 			p.eng.nbrs["other"].state = fed(12345) // and now only the orphan offers slots
 			p.eng.nbrs["other"].state[0].Slots = 0
-			if c := p.eng.candidate(0, ^uint32(0)); c != nil {
+			if c := p.eng.candidate(0, anyRoot, p.eng.cfg.MaxDepth); c != nil {
 				t.Fatalf("candidate %s within the suspect time", c.id)
 			}
 		})
 		time.Sleep(suspectFor + time.Second)
 		w.r.do(func() {
-			if c := p.eng.candidate(0, ^uint32(0)); c == nil || c.id != "orphan" {
+			if c := p.eng.candidate(0, anyRoot, p.eng.cfg.MaxDepth); c == nil || c.id != "orphan" {
 				t.Fatalf("after the suspect time: %v", c)
 			}
 		})

@@ -79,3 +79,71 @@ func smallSwarmUploads(t *testing.T, run int) {
 		}
 	}
 }
+
+// A root with a subtree joins a tree whose root sorts above it only after
+// the merge wait, and only next to that root.
+func TestRootWithSubtreeMergesUpAfterAWait(t *testing.T) {
+	for _, hops := range []int{0, 2} {
+		t.Run(fmt.Sprintf("candidate %d hops from its root", hops), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { mergeUp(t, hops) })
+		})
+	}
+}
+
+func mergeUp(t *testing.T, hops int) {
+	w := newTWorld(2)
+	a := w.add(Config{Self: "a", Stripes: 4})
+	hand := func(id PeerID) *tpeer {
+		p := &tpeer{id: id, r: w.r, links: map[PeerID]*tpeer{}, o: w.o}
+		w.r.do(func() {
+			p.links[a.id], a.links[p.id] = a, p
+			a.eng.AddNeighbour(p.id)
+		})
+		return p
+	}
+	above := func(prefix string) PeerID { // an id whose hash sorts above a's
+		for i := 0; ; i++ {
+			if id := PeerID(fmt.Sprintf("%s%d", prefix, i)); Hash(id) > Hash(a.id) {
+				return id
+			}
+		}
+	}
+	child := hand("child")
+	w.r.do(func() {
+		a.eng.OnSegment(segInfo(0, 0)) // no upstream anywhere: a roots every stripe
+		_ = a.eng.OnMessage(child.id, &Message{Type: TState, Stripes: make([]StripeState, 4)})
+	})
+	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()
+	h := 0
+	w.r.do(func() {
+		h = a.eng.home()
+		_ = a.eng.OnMessage(child.id, &Message{Type: TSubscribe, Stripe: uint8(h)})
+	})
+	other := hand(above("x"))
+	st := Message{Type: TState, Stripes: make([]StripeState, 4)}
+	st.Stripes[h] = StripeState{Root: hops == 0, Fed: true, Slots: 3}
+	for range hops {
+		st.Stripes[h].Path = append(st.Stripes[h].Path, Hash(above(fmt.Sprintf("r%d-", len(st.Stripes[h].Path)))))
+	}
+	w.r.do(func() { _ = a.eng.OnMessage(other.id, &st) })
+	subscribed := func() bool {
+		for _, m := range other.inbox {
+			if m.Type == TSubscribe && int(m.Stripe) == h {
+				return true
+			}
+		}
+		return false
+	}
+	time.Sleep(mergeWait - time.Second)
+	synctest.Wait()
+	if _, root := a.eng.Upstream(h); !root || len(a.eng.children[h]) != 1 || subscribed() {
+		t.Fatalf("before the merge wait: root %v with %d children, subscribed to the higher tree %v",
+			root, len(a.eng.children[h]), subscribed())
+	}
+	time.Sleep(mergeJitter + 2*time.Second)
+	synctest.Wait()
+	if want := hops == 0; subscribed() != want {
+		t.Fatalf("after the merge wait, candidate %d hops from its root: subscribed %v, want %v", hops, subscribed(), want)
+	}
+}

@@ -277,7 +277,7 @@ func (e *Engine) penalize(n *neighbour) {
 }
 
 // candidates for stripe k, best first.
-func (e *Engine) candidate(k int, rootBelow uint32) *neighbour {
+func (e *Engine) candidate(k int, rootBelow uint32, depth int) *neighbour {
 	var best *neighbour
 	bestScore := -1 << 30
 	now := e.clk.Now()
@@ -287,7 +287,7 @@ func (e *Engine) candidate(k int, rootBelow uint32) *neighbour {
 		}
 		st := n.state[k]
 		full := st.Slots == 0 && !(st.Swap && e.slotsFor(k) > 0)
-		if !st.Fed || full || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= e.cfg.MaxDepth || e.orphaned(st.Path) {
+		if !st.Fed || full || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= depth || e.orphaned(st.Path) {
 			continue
 		}
 		if treeRoot(n, k) >= rootBelow {
@@ -299,6 +299,36 @@ func (e *Engine) candidate(k int, rootBelow uint32) *neighbour {
 		}
 	}
 	return best
+}
+
+// A root with a subtree joins only trees whose root sorts below its own, so
+// that two roots never join each other's trees at once. In a small swarm
+// that leaves spare roots: two trees whose lower root never meets a slot of
+// the other. So after a random wait (mergeWait + up to mergeJitter, long
+// beside a STATE's trip down a tree) such a root may also join a tree whose
+// root sorts above it, next to that root (mergeDepth: the candidate is the
+// root or its child, so its own subtree does not sink deep). Should two
+// roots still do so at once, each sees itself in the other's path in the
+// next STATE and drops it (onState): a loop lasts a STATE's trip, and the
+// deadline completion covers its stripe meanwhile.
+const (
+	anyRoot     = ^uint32(0)
+	mergeWait   = 5 * time.Second
+	mergeJitter = 10 * time.Second
+	mergeDepth  = 3 // candidates with a path of at most one hop
+)
+
+// mayMerge reports that root stripe k has waited long enough to join a tree
+// whose root sorts above this peer; the first call starts the wait.
+func (e *Engine) mayMerge(k int) bool {
+	u := &e.up[k]
+	now := e.clk.Now()
+	if u.mergeAt == 0 {
+		u.mergeAt = now + mergeWait + time.Duration(e.rng.Int64N(int64(mergeJitter)))
+		e.clk.AfterFunc(u.mergeAt-now, e.improve)
+		return false
+	}
+	return now >= u.mergeAt
 }
 
 // treeRoot is the hash of the root of n's tree for stripe k.
@@ -314,11 +344,14 @@ func (e *Engine) choose(k int) {
 	if e.cfg.CDNOnly || e.up[k].peer != "" {
 		return
 	}
-	limit := ^uint32(0)
+	limit := anyRoot
 	if e.up[k].root && len(e.children[k]) > 0 {
 		limit = e.self // a root with a subtree only joins a tree whose root sorts below it: no cycles
 	}
-	n := e.candidate(k, limit)
+	n := e.candidate(k, limit, e.cfg.MaxDepth)
+	if n == nil && limit != anyRoot && e.mayMerge(k) {
+		n = e.candidate(k, anyRoot, mergeDepth)
+	}
 	if n == nil {
 		if !e.up[k].root && e.inGrace() {
 			return
