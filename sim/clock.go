@@ -11,11 +11,15 @@ import "time"
 // events at the same time run in the order they were scheduled and a seed
 // replays exactly.
 type Loop struct {
-	now time.Duration
-	q   []slot
-	seq uint64
-	n   int64 // events run
+	now  time.Duration
+	q    []slot
+	seq  uint64
+	n    int64           // events run
+	stop <-chan struct{} // closed: Run returns at its next check
 }
+
+// stopEvery is how many events run between checks of stop.
+const stopEvery = 1 << 16
 
 type event struct {
 	f    func()
@@ -99,6 +103,9 @@ func (l *Loop) pop() slot {
 // Run runs events until the queue is empty or time passes end.
 func (l *Loop) Run(end time.Duration) {
 	for len(l.q) > 0 {
+		if l.n%stopEvery == 0 && l.stopped() {
+			return
+		}
 		s := l.pop()
 		if s.e != nil && s.e.dead {
 			continue
@@ -114,5 +121,14 @@ func (l *Loop) Run(end time.Duration) {
 		} else {
 			s.f()
 		}
+	}
+}
+
+func (l *Loop) stopped() bool {
+	select {
+	case <-l.stop:
+		return true
+	default:
+		return false
 	}
 }

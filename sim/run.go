@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -57,14 +59,26 @@ type Report struct {
 // Run simulates the P2P arm and the CDN-only arm of the same stream and
 // viewers, and reports both.
 func Run(cfg Config) Report {
+	r, _ := RunContext(context.Background(), cfg)
+	return r
+}
+
+// RunContext is Run that gives up when ctx ends (a 10,000-viewer run takes
+// half an hour): then it returns ctx's error and no report.
+func RunContext(ctx context.Context, cfg Config) (Report, error) {
 	cfg.defaults()
 	start := time.Now()
 	p2p := newWorld(cfg)
+	p2p.loop.stop = ctx.Done()
 	p2p.run()
 	c := cfg
 	c.cdnOnly = true
 	cdnArm := newWorld(c)
+	cdnArm.loop.stop = ctx.Done()
 	cdnArm.run()
+	if err := ctx.Err(); err != nil {
+		return Report{}, fmt.Errorf("sim: stopped after %d events: %w", p2p.loop.n+cdnArm.loop.n, err)
+	}
 	r := Report{Config: cfg, Peers: cfg.Peers, Viewers: len(p2p.nodes), P2P: p2p.arm(), CDNOnly: cdnArm.arm(),
 		Corrupt: p2p.corrupt + cdnArm.corrupt, ProtocolErrors: p2p.errors, Events: p2p.loop.n + cdnArm.loop.n, Timeline: p2p.timeline}
 	var media, control int64
@@ -89,7 +103,7 @@ func Run(cfg Config) Report {
 	r.ExtraDelayP95Ms = r.P2P.DelayP95Ms - r.CDNOnly.DelayP95Ms
 	r.Goals = r.goals()
 	r.WallSeconds = time.Since(start).Seconds()
-	return r
+	return r, nil
 }
 
 func (w *World) end() time.Duration { return w.cfg.JoinOver + w.cfg.Duration }

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -64,4 +66,19 @@ func TestSeedReplaysExactly(t *testing.T) {
 	if c := Run(Config{Peers: 20, Duration: 30 * time.Second, ChurnPerMin: 0.2, Classes: MixedClasses(), Seed: 10}); c.BytesP2P == a.BytesP2P && c.Events == a.Events {
 		t.Fatal("another seed gave the very same run")
 	}
+}
+
+// A run stops when its context ends, with the context's error and no report.
+func TestRunStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := Config{Peers: 3000, Duration: 5 * time.Minute, Classes: MixedClasses(), Seed: 1} // minutes of work
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		cancel()
+	}()
+	r, err := RunContext(ctx, cfg)
+	if !errors.Is(err, context.Canceled) || r.Peers != 0 {
+		t.Fatalf("cancelled run: err %v, report for %d peers", err, r.Peers)
+	}
+	t.Log(err)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/p2phls/p2phls/sim"
 )
 
-func runSim(_ context.Context, args []string, stdout io.Writer) error {
+func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	var c sim.Config
 	fs.IntVar(&c.Peers, "peers", 30, "viewers")
@@ -44,7 +44,10 @@ func runSim(_ context.Context, args []string, stdout io.Writer) error {
 	if *mixed {
 		c.Classes = sim.MixedClasses()
 	}
-	r := sim.Run(c)
+	r, err := sim.RunContext(ctx, c)
+	if err != nil {
+		return err
+	}
 	if *svg != "" {
 		if err := writeFile(*svg, func(w io.Writer) error { return sim.WriteSVG(w, r) }); err != nil {
 			return err
