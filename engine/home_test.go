@@ -147,3 +147,63 @@ func mergeUp(t *testing.T, hops int) {
 		t.Fatalf("after the merge wait, candidate %d hops from its root: subscribed %v, want %v", hops, subscribed(), want)
 	}
 }
+
+// A full peer makes room for a peer that can widen its tree by dropping a
+// leaf child (push-down), never a child that has children of its own.
+func TestPushDownDropsOnlyALeaf(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(2)
+		// 31,250 B/s at 0.8 over 4 stripes of a 50,000 B/s stream: 2 children
+		p := w.add(Config{Self: "p", Stripes: 4, UploadCap: 31_250})
+		hand := func(id PeerID, st StripeState, k int) *tpeer {
+			q := &tpeer{id: id, r: w.r, links: map[PeerID]*tpeer{}, o: w.o}
+			w.r.do(func() {
+				q.links[p.id], p.links[q.id] = p, q
+				p.eng.AddNeighbour(q.id)
+				m := Message{Type: TState, Stripes: make([]StripeState, 4)}
+				if k >= 0 {
+					m.Stripes[k] = st
+				}
+				_ = p.eng.OnMessage(q.id, &m)
+			})
+			return q
+		}
+		leaf := hand("leaf", StripeState{}, -1)
+		inner := hand("inner", StripeState{}, -1)
+		w.r.do(func() { p.eng.OnSegment(segInfo(0, 0)) })
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		h := -1
+		w.r.do(func() { h = p.eng.home() })
+		if h < 0 {
+			t.Fatal("no home stripe chosen")
+		}
+		for _, c := range []*tpeer{inner, leaf} {
+			w.r.do(func() { _ = p.eng.OnMessage(c.id, &Message{Type: TSubscribe, Stripe: uint8(h)}) })
+		}
+		w.r.do(func() { // inner has a child of its own now
+			m := Message{Type: TState, Stripes: make([]StripeState, 4)}
+			m.Stripes[h] = StripeState{Fed: true, Kids: true, Path: []uint32{Hash(p.id)}}
+			_ = p.eng.OnMessage(inner.id, &m)
+		})
+		ext := hand("ext", StripeState{Slots: 3}, h)
+		w.r.do(func() { _ = p.eng.OnMessage(ext.id, &Message{Type: TSubscribe, Stripe: uint8(h)}) })
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		got := func(q *tpeer, typ Type) bool {
+			for _, m := range q.inbox {
+				if m.Type == typ && int(m.Stripe) == h {
+					return true
+				}
+			}
+			return false
+		}
+		if !got(inner, TAccept) || !got(leaf, TAccept) {
+			t.Fatalf("the first two subscriptions were not accepted")
+		}
+		if got(inner, TReject) || !got(leaf, TReject) || !got(ext, TAccept) {
+			t.Fatalf("push-down: inner rejected %v, leaf rejected %v, extender accepted %v; want false, true, true",
+				got(inner, TReject), got(leaf, TReject), got(ext, TAccept))
+		}
+	})
+}

@@ -163,7 +163,7 @@ func (e *Engine) myState() Message {
 	for k := range m.Stripes {
 		p, fed := e.path(k)
 		m.Stripes[k] = StripeState{Path: p, Root: e.up[k].root, Fed: fed, Slots: e.advertisedSlots(k),
-			Swap: fed && k == e.homeK && e.slotsFor(k) == 0 && e.leafChild(k) != nil}
+			Swap: fed && k == e.homeK && e.slotsFor(k) == 0 && e.leafChild(k) != nil, Kids: len(e.children[k]) > 0}
 	}
 	return m
 }
@@ -418,10 +418,10 @@ func (e *Engine) starving(k int) bool {
 // extender reports that n can take children in stripe k (it advertises slots).
 func extender(n *neighbour, k int) bool { return k < len(n.state) && n.state[k].Slots > 0 }
 
-// leafChild is a child of stripe k that takes no children in it.
+// leafChild is a child of stripe k that has and takes no children in it.
 func (e *Engine) leafChild(k int) *neighbour {
 	for _, id := range e.children[k] {
-		if c := e.nbrs[id]; c != nil && !extender(c, k) {
+		if c := e.nbrs[id]; c != nil && !extender(c, k) && !(k < len(c.state) && c.state[k].Kids) {
 			return c
 		}
 	}

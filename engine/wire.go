@@ -59,6 +59,7 @@ type StripeState struct {
 	Fed   bool     // has a supply for this stripe (root or subscribed)
 	Slots uint8    // children it would still accept
 	Swap  bool     // full, but would drop a leaf child for a peer that can extend the tree
+	Kids  bool     // has children in this stripe (not a leaf: a push-down does not drop it)
 }
 
 // Message is one peer message. Each type uses the fields its encoder writes.
@@ -131,6 +132,9 @@ func (m *Message) Encode(b []byte) []byte {
 			}
 			if s.Swap {
 				f |= 4
+			}
+			if s.Kids {
+				f |= 8
 			}
 			b = append(b, f, s.Slots, byte(len(s.Path)))
 			for _, a := range s.Path {
@@ -284,7 +288,7 @@ func decodeState(r *reader, m *Message) {
 			r.fail("path too deep")
 			return
 		}
-		s := StripeState{Root: f&1 != 0, Fed: f&2 != 0, Swap: f&4 != 0, Slots: slots, Path: make([]uint32, 0, np)}
+		s := StripeState{Root: f&1 != 0, Fed: f&2 != 0, Swap: f&4 != 0, Kids: f&8 != 0, Slots: slots, Path: make([]uint32, 0, np)}
 		for range np {
 			s.Path = append(s.Path, r.u32("ancestor"))
 		}

@@ -20,6 +20,7 @@ var golden = []struct {
 }{
 	{"hello", Message{Type: THello, Upload: 1024, Flags: 1}},
 	{"state", Message{Type: TState, Stripes: []StripeState{{Root: true, Fed: true, Slots: 3}, {Fed: true, Swap: true, Slots: 0, Path: []uint32{0xdeadbeef, 7}}}}},
+	{"state-kids", Message{Type: TState, Stripes: []StripeState{{Fed: true, Kids: true, Slots: 2, Path: []uint32{9}}}}},
 	{"subscribe", Message{Type: TSubscribe, Stripe: 2}},
 	{"unsubscribe", Message{Type: TUnsubscribe, Stripe: 1}},
 	{"accept", Message{Type: TAccept, Stripe: 3}},
