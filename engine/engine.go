@@ -318,7 +318,7 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 			// Full, or re-parenting itself: not a failure. Try others first,
 			// and this one again after a jittered pause (two peers refusing
 			// each other must not retry in lockstep).
-			n.retryAt = e.clk.Now() + rejectPause + time.Duration(e.rng.Int64N(int64(rejectPause)))
+			e.pause(n)
 			root := u.root
 			e.dropUpstream(int(m.Stripe))
 			if root && e.up[m.Stripe].peer == "" {

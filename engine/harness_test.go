@@ -206,3 +206,10 @@ func (w *tworld) checkBytes(t *testing.T, p *tpeer, s int64) {
 		t.Fatalf("%s: segment %d bytes differ from the origin's", p.id, s)
 	}
 }
+
+// received is a copy of a hand-driven peer's inbox, taken on the reactor.
+func (p *tpeer) received() []Message {
+	var out []Message
+	p.r.do(func() { out = append(out, p.inbox...) })
+	return out
+}

@@ -128,7 +128,7 @@ func mergeUp(t *testing.T, hops int) {
 	}
 	w.r.do(func() { _ = a.eng.OnMessage(other.id, &st) })
 	subscribed := func() bool {
-		for _, m := range other.inbox {
+		for _, m := range other.received() {
 			if m.Type == TSubscribe && int(m.Stripe) == h {
 				return true
 			}
@@ -191,7 +191,7 @@ func TestPushDownDropsOnlyALeaf(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
 		got := func(q *tpeer, typ Type) bool {
-			for _, m := range q.inbox {
+			for _, m := range q.received() {
 				if m.Type == typ && int(m.Stripe) == h {
 					return true
 				}

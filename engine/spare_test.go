@@ -24,7 +24,7 @@ func TestPullsSpendOnlySpareUpload(t *testing.T) {
 		w.r.do(func() { a.eng.AddNeighbour(asker.id) })
 		stripe := int64(len(w.o.segs[0]) / 4)
 		served := func() (n int64) {
-			for _, m := range asker.inbox {
+			for _, m := range asker.received() {
 				if m.Type == TPiece {
 					n += int64(len(m.Data))
 				}
@@ -93,7 +93,7 @@ func TestCatchUpSkipsWhatTheChildHolds(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
 		count := func(p *tpeer) (accepted bool, bytes int) {
-			for _, m := range p.inbox {
+			for _, m := range p.received() {
 				accepted = accepted || m.Type == TAccept
 				if m.Type == TPiece {
 					bytes += len(m.Data)

@@ -268,6 +268,13 @@ func (e *Engine) dropUpstream(k int) {
 	e.choose(k)
 }
 
+// pause keeps a neighbour out of the upstream choice for rejectPause plus
+// up to as much again (jittered: two peers refusing each other must not
+// retry in lockstep).
+func (e *Engine) pause(n *neighbour) {
+	n.retryAt = e.clk.Now() + rejectPause + time.Duration(e.rng.Int64N(int64(rejectPause)))
+}
+
 // penalize keeps a failed upstream out of the choice for a while, doubling.
 func (e *Engine) penalize(n *neighbour) {
 	n.failed++
