@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// A root of some stripes of a segment whose size it does not know yet asks
+// the CDN for one byte (the size), then for its stripes only — not the
+// whole segment, which would duplicate what its upstreams bring.
+func TestRootOfSomeStripesFetchesOnlyThose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(3)
+		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // driven by hand
+		b := w.add(Config{Self: "b", Stripes: 4})
+		w.r.do(func() {
+			up.links[b.id], b.links[up.id] = b, up
+			b.eng.OnSegment(segInfo(0, 0)) // fast start, from the CDN
+			b.eng.AddNeighbour(up.id)
+			st := Message{Type: TState, Stripes: make([]StripeState, 4)}
+			st.Stripes[0] = StripeState{Root: true, Fed: true, Slots: 3} // up feeds stripe 0 only
+			_ = b.eng.OnMessage(up.id, &st)
+		})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() { _ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: 0}) })
+		for k := 1; k < 4; k++ {
+			if _, root := b.eng.Upstream(k); !root {
+				t.Fatalf("stripe %d: not a root", k)
+			}
+		}
+		w.o.requests = nil
+		w.publish(1, b)
+		time.Sleep(time.Second) // before the deadline
+		synctest.Wait()
+		size := int64(len(w.o.segs[1]))
+		want := []string{"b 0+1"}
+		for k := 1; k < 4; k++ {
+			a, z := stripeBounds(size, k, 4)
+			want = append(want, fmt.Sprintf("b %d+%d", a, z-a))
+		}
+		if !slices.Equal(w.o.requests, want) {
+			t.Fatalf("CDN requests %v, want the size probe then stripes 1–3 %v", w.o.requests, want)
+		}
+	})
+}
+
+// A peer whose upstream failed it completes the segment from the CDN at its
+// deadline and does not pass those bytes on: its children, whose deadlines
+// are about its own, are completing it from the CDN too. What it gets in
+// time it passes on.
+func TestLateSegmentIsNotForwarded(t *testing.T) {
+	for _, onTime := range []bool{true, false} {
+		t.Run(fmt.Sprintf("upstream on time %v", onTime), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { lateForward(t, onTime) })
+		})
+	}
+}
+
+func lateForward(t *testing.T, onTime bool) {
+	w := newTWorld(3)
+	up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o}   // driven by hand
+	kid := &tpeer{id: "kid", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // driven by hand
+	b := w.add(Config{Self: "b", Stripes: 2})
+	w.r.do(func() {
+		for _, q := range []*tpeer{up, kid} {
+			q.links[b.id], b.links[q.id] = b, q
+		}
+		b.eng.OnSegment(segInfo(0, 0)) // fast start, from the CDN
+		b.eng.AddNeighbour(up.id)
+		b.eng.AddNeighbour(kid.id)
+		_ = b.eng.OnMessage(kid.id, &Message{Type: TState, Stripes: make([]StripeState, 2)})
+		root := StripeState{Root: true, Fed: true, Slots: 3}
+		_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
+	})
+	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()
+	h := -1
+	w.r.do(func() {
+		for k := range 2 {
+			_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
+		}
+		h = b.eng.home()
+		_ = b.eng.OnMessage(kid.id, &Message{Type: TSubscribe, Stripe: uint8(h)})
+	})
+	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()
+	w.publish(1, b)
+	seg := w.o.segs[1]
+	if onTime {
+		w.r.do(func() {
+			for k := range 2 {
+				a, z := stripeBounds(int64(len(seg)), k, 2)
+				m := Message{Type: TPiece, Seg: segInfo(1, 0).ID, Size: uint32(len(seg)), Stripe: uint8(k), Data: seg[a:z]}
+				if err := b.eng.OnMessage(up.id, &m); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+	time.Sleep(6 * time.Second) // past the deadline
+	synctest.Wait()
+	w.checkBytes(t, b, 1)
+	accepted, got := false, 0
+	for _, m := range kid.received() {
+		accepted = accepted || m.Type == TAccept && int(m.Stripe) == h
+		if m.Type == TPiece && m.Seg == segInfo(1, 0).ID {
+			got += len(m.Data)
+		}
+	}
+	a, z := stripeBounds(int64(len(seg)), h, 2)
+	switch {
+	case !accepted:
+		t.Fatalf("the child's subscription to stripe %d was not accepted", h)
+	case onTime && got != int(z-a):
+		t.Fatalf("on time: the child got %d bytes of segment 1, want its stripe (%d)", got, z-a)
+	case !onTime && got != 0:
+		t.Fatalf("late: the child got %d bytes of segment 1 that b completed from the CDN at its deadline, want 0", got)
+	}
+}
