@@ -53,7 +53,7 @@ func (r *Report) cdnWhy() string {
 	share := func(b int64) float64 { return 100 * float64(b) / float64(r.BytesCDN) }
 	switch {
 	case r.CDNRoot >= r.CDNDeadline && r.CDNRoot >= r.CDNStart:
-		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers that found no neighbour with a free slot in a stripe)", share(r.CDNRoot))
+		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe: no free slot among their links, or only in trees at the depth bound or that they may not join yet)", share(r.CDNRoot))
 	case r.CDNDeadline >= r.CDNStart:
 		return fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline))
 	default:
