@@ -59,6 +59,12 @@ type SegmentInfo struct {
 	Available time.Duration // engine clock time the playlist showed it
 }
 
+// DefaultMaxDepth bounds a stripe tree's depth when none is set. 8 rather
+// than 6 since session 7: with busy peers' queues kept short, a peer two
+// hops deeper is still on time, and at 1,000 mixed viewers the CDN bytes
+// fell 3–6 % (extra delay p50 +0.15 s, p95 unchanged).
+const DefaultMaxDepth = 8
+
 // DefaultStripes is K when none is set: the stripes of a segment (and the
 // cut the integrity service hashes by).
 const DefaultStripes = 4
@@ -68,7 +74,7 @@ type Config struct {
 	Self        PeerID
 	Stripes     int           // K, default DefaultStripes
 	PieceSize   int           // bytes per PIECE, default 16 KiB, at most MaxPiece
-	MaxDepth    int           // tree depth bound, default 6
+	MaxDepth    int           // tree depth bound, default DefaultMaxDepth
 	UploadCap   int64         // bytes/s this peer may upload; 0 = 4× the stream
 	Utilization float64       // share of UploadCap given to children, default 0.8
 	Spill       int           // % of capacity kept for the home stripe before others get slots, default 50; others get slots only when starving
@@ -99,7 +105,7 @@ func (c *Config) defaults() {
 		c.PieceSize = 16 << 10
 	}
 	if c.MaxDepth <= 0 || c.MaxDepth > MaxDepth {
-		c.MaxDepth = 6
+		c.MaxDepth = DefaultMaxDepth
 	}
 	if c.Utilization <= 0 || c.Utilization > 1 {
 		c.Utilization = 0.8

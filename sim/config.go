@@ -43,7 +43,7 @@ type Config struct {
 	// Utilization: share of each viewer's upload given to children
 	// (engine.Config.Utilization; 0 = the engine's default).
 	Utilization float64 `json:"utilization,omitempty"`
-	MaxDepth    int     `json:"max_depth,omitempty"` // tree depth bound (engine.Config.MaxDepth; 0 = default 6)
+	MaxDepth    int     `json:"max_depth,omitempty"` // tree depth bound (engine.Config.MaxDepth; 0 = engine.DefaultMaxDepth)
 	cdnOnly     bool
 }
 

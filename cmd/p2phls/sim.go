@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/p2phls/p2phls/engine"
 	"github.com/p2phls/p2phls/sim"
 )
 
@@ -32,7 +33,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&c.Utilization, "utilization", 0, "share of each viewer's upload given to children (0 = engine default 0.8)")
 	fs.IntVar(&c.Neighbours, "neighbours", 12, "links each viewer asks the tracker for")
 	fs.IntVar(&c.MaxConns, "max-links", 30, "links a viewer accepts in all")
-	fs.IntVar(&c.MaxDepth, "max-depth", 0, "tree depth bound (0 = engine default 6)")
+	fs.IntVar(&c.MaxDepth, "max-depth", 0, fmt.Sprintf("tree depth bound (0 = engine default %d)", engine.DefaultMaxDepth))
 	fs.BoolVar(&c.SharePlaylists, "share-playlists", false, "viewers pass playlists down the stripe trees (peer --share-playlists)")
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	svg := fs.String("svg", "", "write a plot of offload and stalls over time to this file")
