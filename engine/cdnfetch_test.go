@@ -48,11 +48,12 @@ func TestRootOfSomeStripesFetchesOnlyThose(t *testing.T) {
 	})
 }
 
-// A peer whose upstream failed it completes the segment from the CDN at its
-// deadline and does not pass those bytes on: its children, whose deadlines
-// are about its own, are completing it from the CDN too. What it gets in
-// time it passes on.
-func TestLateSegmentIsNotForwarded(t *testing.T) {
+// A peer passes on what it gets in time, and also what it completes from the
+// CDN at its deadline when its upstream failed it: a child's deadline can
+// be later than its own (each saw the segment on its own playlist poll).
+// Not passing these on cost a 20-process swarm a tenth of its offload for
+// 12 s after 6 of its peers were killed (TestThirtyPercentOfPeersKilled).
+func TestLateSegmentIsForwarded(t *testing.T) {
 	for _, onTime := range []bool{true, false} {
 		t.Run(fmt.Sprintf("upstream on time %v", onTime), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) { lateForward(t, onTime) })
@@ -115,9 +116,7 @@ func lateForward(t *testing.T, onTime bool) {
 	switch {
 	case !accepted:
 		t.Fatalf("the child's subscription to stripe %d was not accepted", h)
-	case onTime && got != int(z-a):
-		t.Fatalf("on time: the child got %d bytes of segment 1, want its stripe (%d)", got, z-a)
-	case !onTime && got != 0:
-		t.Fatalf("late: the child got %d bytes of segment 1 that b completed from the CDN at its deadline, want 0", got)
+	case got != int(z-a):
+		t.Fatalf("upstream on time %v: the child got %d bytes of segment 1, want its stripe (%d)", onTime, got, z-a)
 	}
 }

@@ -68,13 +68,6 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 	if len(e.children[k]) == 0 {
 		return
 	}
-	if s.late {
-		// Our deadline came before the segment was complete: the children,
-		// whose deadlines are about ours, are completing it from the CDN too,
-		// and what we would send now reaches them after it (1.2 GB of the
-		// 2 GB of P2P bytes thrown away in a 1,000-viewer run came this way).
-		return
-	}
 	for len(b) > 0 {
 		c := min(len(b), e.cfg.PieceSize)
 		m := Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: b[:c]}

@@ -17,7 +17,6 @@ type segment struct {
 	stop     func()     // deadline timer
 	repair   func()     // pull-repair timer
 	fetching bool       // a whole-segment CDN fetch is under way
-	late     bool       // its deadline came before it was complete: children get no more of it (forward, catchUp)
 	sums     [][32]byte // block digests (integrity), nil until published
 }
 
@@ -93,7 +92,6 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	need := min(info.Available+e.Deadline(info.Duration), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
 	deadline := need - max(2*e.cfg.CDNTime, e.cfg.MinMargin)
 	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() {
-		s.late = true // not when the host's Need comes first: our player, not the swarm, is short
 		e.complete(s)
 	})
 	mid := info.Available + (deadline-info.Available)/2
