@@ -10,8 +10,10 @@ import (
 // TestEveryPeerOfASmallSwarmUploads: one peer starts the swarm, two join
 // at once (they cannot see each other's home stripe yet and may pick the
 // same), two more join later. Five peers for four stripes: every stripe
-// has a home, and every peer feeds someone. Repeated over many namings (a
-// peer's name decides its tie-breaks).
+// has a home, and every peer but at most one feeds someone (each peer can
+// feed all four children of its home stripe, so the fifth, sharing a home
+// with a peer higher in that tree, may rightly have none). Repeated over
+// many namings (a peer's name decides its tie-breaks).
 func TestEveryPeerOfASmallSwarmUploads(t *testing.T) {
 	for run := range 24 {
 		t.Run(fmt.Sprint(run), func(t *testing.T) {
@@ -45,6 +47,7 @@ func smallSwarmUploads(t *testing.T, run int) {
 	time.Sleep(6 * time.Second)
 	synctest.Wait()
 	homes := map[int]bool{}
+	var idle []string
 	for _, p := range ps {
 		homes[p.eng.homeK] = true
 		for s := int64(10); s <= 23; s++ {
@@ -53,8 +56,11 @@ func smallSwarmUploads(t *testing.T, run int) {
 		var st Stats
 		w.r.do(func() { st = p.eng.Stats() })
 		if st.BytesUploaded == 0 {
-			t.Errorf("%s uploaded nothing (home stripe %d, %d bytes from peers)", p.id, p.eng.homeK, st.BytesP2P)
+			idle = append(idle, fmt.Sprintf("%s (home stripe %d, %d bytes from peers)", p.id, p.eng.homeK, st.BytesP2P))
 		}
+	}
+	if len(idle) > len(ps)-4 {
+		t.Errorf("%d of %d peers uploaded nothing: %v", len(idle), len(ps), idle)
 	}
 	if len(homes) != 4 {
 		t.Errorf("5 peers, 4 stripes: homes %v leave a stripe without one", homes)

@@ -66,7 +66,8 @@ func (e *Engine) home() int {
 
 // homeCounts is how many neighbours have each stripe as their home (the
 // stripe a neighbour advertises the most slots for), and whether one of
-// those whose home is stripe mine sorts below this peer. A neighbour whose
+// those whose home is stripe mine sorts below this peer or has children
+// there (it cannot move without dropping them, so this peer must). A neighbour whose
 // most slots tie between stripes is not counted: slots are advertised
 // coarsely (0..3), so a home and a stripe its spare capacity spills over
 // to can tie, and taking the spill stripe for the home made a stripe with
@@ -85,7 +86,7 @@ func (e *Engine) homeCounts(mine int) (count [MaxStripes]int, lower bool) {
 		}
 		if best >= 0 && !tied {
 			count[best]++
-			lower = lower || (best == mine && n.hash < e.self)
+			lower = lower || best == mine && (n.hash < e.self || n.state[best].Kids)
 		}
 	}
 	return count, lower
@@ -104,8 +105,10 @@ func fewest(count []int, from int) int {
 
 // rehome moves a home that two or more nearby peers share to a stripe with
 // fewer homes, while this peer has no child there to lose. Of the peers
-// sharing a home the one whose hash sorts lowest stays, so two colliding
-// peers do not both leave.
+// sharing a home one with children there stays, else the one whose hash
+// sorts lowest, so two colliding peers do not both leave (nor both stay:
+// a lower peer with no child deferring to a higher one that cannot move
+// left a stripe with no home).
 func (e *Engine) rehome() {
 	if e.homeK < 0 || len(e.children[e.homeK]) > 0 {
 		return

@@ -45,8 +45,9 @@ func (n *node) learn(s int64) {
 	if !n.alive || s <= n.known {
 		return
 	}
+	now := n.w.loop.Now()
 	for q := max(n.known+1, n.first); q <= s; q++ {
-		n.eng.OnSegment(n.w.info(q))
+		n.eng.OnSegment(n.w.info(q, now))
 	}
 	n.known = s
 	if n.w.cfg.SharePlaylists {

@@ -112,8 +112,11 @@ func (w *World) join() {
 	}
 }
 
-func (w *World) info(s int64) engine.SegmentInfo {
-	return engine.SegmentInfo{ID: fmt.Sprintf("0/%d/live/seg%d.ts", s, s), URL: "sim", Seq: s, Duration: w.cfg.Segment, Available: w.availableAt(s)}
+// info describes segment s to a viewer whose playlist showed it at seen: as
+// a real peer, the viewer counts its deadline from then, so deadlines in a
+// swarm differ by the viewers' poll phases (up to half a segment).
+func (w *World) info(s int64, seen time.Duration) engine.SegmentInfo {
+	return engine.SegmentInfo{ID: fmt.Sprintf("0/%d/live/seg%d.ts", s, s), URL: "sim", Seq: s, Duration: w.cfg.Segment, Available: seen}
 }
 
 // findPeers is the tracker: random live peers that accept more links.
