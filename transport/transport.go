@@ -102,6 +102,7 @@ type Network struct {
 
 	mu     sync.Mutex
 	links  map[string]*link
+	early  map[string]*early // candidates that came before their offer (early.go)
 	nextID uint64
 	closed bool
 
@@ -113,7 +114,7 @@ type Network struct {
 // New opens the UDP socket and returns a Network.
 func New(cfg Config, sig Signaler, h Handler) (*Network, error) {
 	cfg.defaults()
-	n := &Network{cfg: cfg, sig: sig, h: h, links: map[string]*link{}, nextID: uint64(time.Now().UnixNano())}
+	n := &Network{cfg: cfg, sig: sig, h: h, links: map[string]*link{}, early: map[string]*early{}, nextID: uint64(time.Now().UnixNano())}
 	if err := n.setup(); err != nil {
 		return nil, err
 	}
@@ -192,7 +193,12 @@ func (n *Network) OnSignal(from string, data json.RawMessage) error {
 	case "answer", "candidate":
 		l := n.get(from, s.Conn)
 		if l == nil {
-			return nil // an old attempt: ignore
+			if s.Type == "candidate" && s.Candidate != nil {
+				n.mu.Lock()
+				n.keepEarly(from, s.Conn, *s.Candidate) // before its offer, or an old attempt's
+				n.mu.Unlock()
+			}
+			return nil
 		}
 		var err error
 		if s.Type == "answer" {
@@ -233,6 +239,7 @@ func (n *Network) onOffer(from string, s Signal) error {
 		return ErrFull
 	}
 	l := n.newLink(from, s.Conn, false)
+	l.pending = n.takeEarly(from, s.Conn)
 	n.links[from] = l
 	n.mu.Unlock()
 	if old != nil {
