@@ -44,26 +44,8 @@ func startTURN(t *testing.T) (url string, auths *atomic.Int64) {
 // opens through the relay (neither learns the other's address) and carries
 // bytes intact; the relayed links are counted.
 func TestRelayOnlyLinkGoesThroughTURN(t *testing.T) {
-	url, auths := startTURN(t)
-	hub := &localHub{nets: map[string]*Network{}}
-	ice := []webrtc.ICEServer{{URLs: []string{url}, Username: "u", Credential: "p"}}
-	opened, got := make(chan string, 4), make(chan []byte, 16)
-	nets := map[string]*Network{}
-	for _, id := range []string{"a", "b"} {
-		n, err := New(Config{Self: id, Loopback: true, RelayOnly: true, ICEServers: ice, SetupTimeout: 8 * time.Second}, hubSignaler{hub, id}, Handler{
-			Open:    func(peer string) { opened <- id },
-			Message: func(_ string, b []byte) { got <- bytes.Clone(b) },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		hub.add(id, n)
-		nets[id] = n
-		t.Cleanup(func() { _ = n.Close() })
-	}
-	if err := nets["a"].Connect("b"); err != nil {
-		t.Fatal(err)
-	}
+	got := make(chan []byte, 16)
+	nets, opened, auths := relayPair(t, func(s hubSignaler) Signaler { return s }, func(_ string, b []byte) { got <- bytes.Clone(b) })
 	wait(t, opened, "first side open")
 	wait(t, opened, "second side open")
 	msg := []byte("through the relay")
@@ -99,14 +81,24 @@ func (s slowOffers) Signal(to string, sig Signal) error {
 // learn the offerer's from its checks (its TURN server needs a permission
 // first): without the kept candidate the link never opens.
 func TestCandidatesBeforeTheirOfferAreKept(t *testing.T) {
-	url, _ := startTURN(t)
+	nets, opened, _ := relayPair(t, func(s hubSignaler) Signaler { return slowOffers{s} }, nil)
+	wait(t, opened, "first side open")
+	wait(t, opened, "second side open")
+	if f := nets["a"].Stats().Failed + nets["b"].Stats().Failed; f != 0 {
+		t.Fatalf("%d failed set-ups", f)
+	}
+}
+
+// relayPair is two relay-only Networks a and b on one TURN server, signals
+// through sig, a connecting to b; opened hears each side's Open.
+func relayPair(t *testing.T, sig func(hubSignaler) Signaler, msg func(string, []byte)) (nets map[string]*Network, opened chan string, auths *atomic.Int64) {
+	url, auths := startTURN(t)
 	hub := &localHub{nets: map[string]*Network{}}
 	ice := []webrtc.ICEServer{{URLs: []string{url}, Username: "u", Credential: "p"}}
-	opened := make(chan string, 4)
-	nets := map[string]*Network{}
+	opened, nets = make(chan string, 4), map[string]*Network{}
 	for _, id := range []string{"a", "b"} {
 		n, err := New(Config{Self: id, Loopback: true, RelayOnly: true, ICEServers: ice, SetupTimeout: 8 * time.Second},
-			slowOffers{hubSignaler{hub, id}}, Handler{Open: func(string) { opened <- id }})
+			sig(hubSignaler{hub, id}), Handler{Open: func(string) { opened <- id }, Message: msg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,9 +109,5 @@ func TestCandidatesBeforeTheirOfferAreKept(t *testing.T) {
 	if err := nets["a"].Connect("b"); err != nil {
 		t.Fatal(err)
 	}
-	wait(t, opened, "first side open")
-	wait(t, opened, "second side open")
-	if f := nets["a"].Stats().Failed + nets["b"].Stats().Failed; f != 0 {
-		t.Fatalf("%d failed set-ups", f)
-	}
+	return nets, opened, auths
 }
