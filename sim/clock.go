@@ -15,11 +15,8 @@ type Loop struct {
 	q    []slot
 	seq  uint64
 	n    int64           // events run
-	stop <-chan struct{} // closed: Run returns at its next check
+	stop <-chan struct{} // closed: the world's run returns at its next check
 }
-
-// stopEvery is how many events run between checks of stop.
-const stopEvery = 1 << 16
 
 type event struct {
 	f    func()
@@ -100,19 +97,20 @@ func (l *Loop) pop() slot {
 	return top
 }
 
-// Run runs events until the queue is empty or time passes end.
-func (l *Loop) Run(end time.Duration) {
-	for len(l.q) > 0 {
-		if l.n%stopEvery == 0 && l.stopped() {
-			return
-		}
+// next is the time of the first event, dead or not.
+func (l *Loop) next() (time.Duration, bool) {
+	if len(l.q) == 0 {
+		return 0, false
+	}
+	return l.q[0].at, true
+}
+
+// runBefore runs the events before b, in order.
+func (l *Loop) runBefore(b time.Duration) {
+	for len(l.q) > 0 && l.q[0].at < b {
 		s := l.pop()
 		if s.e != nil && s.e.dead {
 			continue
-		}
-		if s.at > end {
-			l.now = end
-			return
 		}
 		l.now = s.at
 		l.n++

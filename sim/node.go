@@ -12,6 +12,7 @@ const wireOverhead = 48
 
 type node struct {
 	w           *World
+	p           *part // whose loop runs this viewer
 	id          engine.PeerID
 	eng         *engine.Engine
 	up, down    float64 // bytes/s
@@ -45,7 +46,7 @@ func (n *node) learn(s int64) {
 	if !n.alive || s <= n.known {
 		return
 	}
-	now := n.w.loop.Now()
+	now := n.p.loop.Now()
 	for q := max(n.known+1, n.first); q <= s; q++ {
 		n.eng.OnSegment(n.w.info(q, now))
 	}
@@ -70,37 +71,38 @@ func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
 	if peer == nil || !n.alive {
 		return false
 	}
-	w := n.w
+	w, p := n.w, n.p
+	now := p.loop.Now()
 	size := float64(m.WireSize() + wireOverhead)
 	// Media waits its turn in the upload queue; control messages go first
 	// (the engine paces media on the buffered amount, so control never sits
 	// behind seconds of it).
 	var at time.Duration
 	if m.Type == engine.TPiece || !w.cfg.ControlFirst {
-		start := max(w.loop.Now(), n.upFree)
+		start := max(now, n.upFree)
 		n.upFree = start + dur(size/n.up)
-		at = n.upFree + w.latency()
+		at = n.upFree + p.latency()
 	} else {
-		n.upFree = max(w.loop.Now(), n.upFree) + dur(size/n.up)
-		at = w.loop.Now() + dur(size/n.up) + w.latency()
+		n.upFree = max(now, n.upFree) + dur(size/n.up)
+		at = now + dur(size/n.up) + p.latency()
 	}
 	msg := *m
 	gen := peer.unlinks
-	w.loop.Post(at, func() {
+	q := peer.p
+	p.deliver(q, at, func() {
 		if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
 			return
 		}
-		done := max(w.loop.Now(), peer.downFree) + dur(size/peer.down)
+		done := max(q.loop.Now(), peer.downFree) + dur(size/peer.down)
 		peer.downFree = done
-		w.loop.Post(done, func() {
+		q.loop.Post(done, func() {
 			if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
 				return
 			}
 			peer.control += int64(size) - int64(len(msg.Data))
-			w.ctlByType[msg.Type] += int64(size) - int64(len(msg.Data))
 			if err := peer.eng.OnMessage(n.id, &msg); err != nil {
-				w.errors++
-				w.unlink(peer, n)
+				q.errors++
+				q.dropLink(peer, n)
 			}
 		})
 	})
@@ -114,30 +116,30 @@ func dur(seconds float64) time.Duration { return time.Duration(seconds * float64
 type cdn struct{ n *node }
 
 func (c cdn) Fetch(seg engine.SegmentInfo, r engine.Range, done func([]byte, int64, error)) {
-	n, w := c.n, c.n.w
-	data := w.segData(seg.Seq)
+	n, w, p := c.n, c.n.w, c.n.p
+	data := w.segData(seg.Seq, p.loop.Now())
 	if data == nil {
-		w.loop.AfterFunc(w.cfg.CDNRTT, func() { done(nil, 0, fmt.Errorf("sim: no segment %d", seg.Seq)) })
+		p.loop.AfterFunc(w.cfg.CDNRTT, func() { done(nil, 0, fmt.Errorf("sim: no segment %d", seg.Seq)) })
 		return
 	}
 	b := data
 	if r.Length > 0 {
 		if r.Start+r.Length > int64(len(data)) {
-			w.loop.AfterFunc(w.cfg.CDNRTT, func() { done(nil, 0, fmt.Errorf("sim: bad range")) })
+			p.loop.AfterFunc(w.cfg.CDNRTT, func() { done(nil, 0, fmt.Errorf("sim: bad range")) })
 			return
 		}
 		b = data[r.Start : r.Start+r.Length]
 	}
-	w.cdnRequests++
-	w.cdnBytes += int64(len(b))
-	arrive := w.loop.Now() + w.cfg.CDNRTT + dur(float64(len(b))/w.cfg.CDNRate)
-	w.loop.Post(arrive, func() {
+	p.cdnRequests++
+	p.cdnBytes += int64(len(b))
+	arrive := p.loop.Now() + w.cfg.CDNRTT + dur(float64(len(b))/w.cfg.CDNRate)
+	p.loop.Post(arrive, func() {
 		if !n.alive {
 			return
 		}
-		fin := max(w.loop.Now(), n.downFree) + dur(float64(len(b))/n.down)
+		fin := max(p.loop.Now(), n.downFree) + dur(float64(len(b))/n.down)
 		n.downFree = fin
-		w.loop.Post(fin, func() {
+		p.loop.Post(fin, func() {
 			if n.alive {
 				done(b, int64(len(data)), nil)
 			}
@@ -148,15 +150,16 @@ func (c cdn) Fetch(seg engine.SegmentInfo, r engine.Range, done func([]byte, int
 // Ready implements engine.Player.
 func (n *node) Ready(seg engine.SegmentInfo, data [][]byte) {
 	if _, dup := n.ready[seg.Seq]; dup {
-		n.w.errors++
+		n.p.errors++
 		return
 	}
-	n.ready[seg.Seq] = n.w.loop.Now()
+	now := n.p.loop.Now()
+	n.ready[seg.Seq] = now
 	if n.playStart == 0 && seg.Seq == n.first {
-		n.playStart = n.w.loop.Now()
+		n.playStart = now
 	}
 	if n.w.cfg.Verify && !n.w.verify(seg.Seq, data) {
-		n.w.corrupt++
+		n.p.corrupt++
 	}
 }
 

@@ -64,7 +64,7 @@ func Run(cfg Config) Report {
 }
 
 // RunContext is Run that gives up when ctx ends (a 10,000-viewer run takes
-// half an hour): then it returns ctx's error and no report.
+// minutes): then it returns ctx's error and no report.
 func RunContext(ctx context.Context, cfg Config) (Report, error) {
 	cfg.defaults()
 	start := time.Now()
@@ -77,10 +77,10 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 	cdnArm.loop.stop = ctx.Done()
 	cdnArm.run()
 	if err := ctx.Err(); err != nil {
-		return Report{}, fmt.Errorf("sim: stopped after %d events: %w", p2p.loop.n+cdnArm.loop.n, err)
+		return Report{}, fmt.Errorf("sim: stopped after %d events: %w", p2p.events()+cdnArm.events(), err)
 	}
 	r := Report{Config: cfg, Peers: cfg.Peers, Viewers: len(p2p.nodes), P2P: p2p.arm(), CDNOnly: cdnArm.arm(),
-		Corrupt: p2p.corrupt + cdnArm.corrupt, ProtocolErrors: p2p.errors, Events: p2p.loop.n + cdnArm.loop.n, Timeline: p2p.timeline}
+		Corrupt: p2p.corrupt() + cdnArm.corrupt(), ProtocolErrors: p2p.errors(), Events: p2p.events() + cdnArm.events(), Timeline: p2p.timeline}
 	var media, control int64
 	for _, n := range p2p.nodes {
 		st := n.eng.Stats()
@@ -123,7 +123,7 @@ func (w *World) run() {
 		w.churnFrom(t0 + cfg.JoinOver)
 	}
 	w.sampleFrom(cfg.Sample)
-	w.loop.Run(w.end() + 2*cfg.Segment)
+	w.runUntil(w.end() + 2*cfg.Segment)
 }
 
 func (w *World) publish(s int64) {
@@ -132,7 +132,7 @@ func (w *World) publish(s int64) {
 			continue
 		}
 		at := w.loop.Now() + w.cfg.CDNRTT + time.Duration(w.rng.Int64N(int64(w.cfg.Segment/2)))
-		w.loop.Post(at, func() { n.learn(s) })
+		n.p.loop.Post(at, func() { n.learn(s) })
 	}
 }
 
@@ -180,7 +180,7 @@ func (w *World) sampleFrom(t time.Duration) {
 // arm sums the player figures: stalls, and the delay from a segment's
 // availability at the origin to its being playable at each viewer.
 func (w *World) arm() Arm {
-	a := Arm{CDNRequests: w.cdnRequests, CDNBytes: w.cdnBytes}
+	a := Arm{CDNRequests: w.sum(func(p *part) int64 { return p.cdnRequests }), CDNBytes: w.sum(func(p *part) int64 { return p.cdnBytes })}
 	var delays []float64
 	for _, n := range w.nodes {
 		s, p := n.stalls(w.end())

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/p2phls/p2phls/engine"
@@ -13,27 +14,27 @@ import (
 
 // World is one arm of a simulation: the stream, the viewers, the network.
 type World struct {
-	cfg         Config
-	loop        Loop
-	rng         *rand.Rand
-	nodes       []*node
-	alive       []*node
-	segs        [][]byte
-	nextID      int
-	cdnRequests int64
-	cdnBytes    int64
-	errors      int64
-	corrupt     int64
-	timeline    []Point
-	delays      []float64
-	ctlByType   map[engine.Type]int64
+	cfg      Config
+	loop     Loop
+	rng      *rand.Rand
+	nodes    []*node
+	alive    []*node
+	segs     [][]byte
+	parts    []*part
+	bound    time.Duration // the window the parts' workers run to
+	gen      atomic.Uint64 // windows started
+	pending  atomic.Int32  // workers still in the window
+	quit     atomic.Bool
+	nextID   int
+	timeline []Point
 }
 
 // availableAt is when segment s appears at the origin.
 func (w *World) availableAt(s int64) time.Duration { return time.Duration(s) * w.cfg.Segment }
 
-func (w *World) segData(s int64) []byte {
-	if s < 0 || s >= int64(len(w.segs)) || w.availableAt(s) > w.loop.Now() {
+// segData is segment s as the origin has it at now: nil before then.
+func (w *World) segData(s int64, now time.Duration) []byte {
+	if s < 0 || s >= int64(len(w.segs)) || w.availableAt(s) > now {
 		return nil
 	}
 	return w.segs[s]
@@ -48,19 +49,11 @@ func (w *World) verify(s int64, data [][]byte) bool {
 	return bytes.Equal(got, want)
 }
 
-func (w *World) latency() time.Duration {
-	d := w.cfg.RTT / 2
-	if w.cfg.Jitter > 0 {
-		d += time.Duration(w.rng.Int64N(int64(w.cfg.Jitter)))
-	}
-	if w.cfg.Loss > 0 && w.rng.Float64() < w.cfg.Loss {
-		d += w.cfg.RTT
-	}
-	return d
-}
-
 func newWorld(cfg Config) *World {
-	w := &World{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 7)), ctlByType: map[engine.Type]int64{}}
+	w := &World{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 7))}
+	for i := range cfg.Parts {
+		w.parts = append(w.parts, &part{w: w, idx: i, rng: rand.New(rand.NewPCG(cfg.Seed, 100+uint64(i))), out: make([][]slot, cfg.Parts)})
+	}
 	total := int64((cfg.Duration+cfg.JoinOver+time.Minute)/cfg.Segment) + 2
 	srng := rand.New(rand.NewPCG(cfg.Seed, 11)) // same stream in both arms
 	for range total {
@@ -93,12 +86,12 @@ func (w *World) join() {
 	c := w.class()
 	w.nextID++
 	// a consume-only viewer still sends control messages: its link has some upload
-	n := &node{w: w, id: engine.PeerID(fmt.Sprintf("p%05d", w.nextID)), up: max(0.5, c.Upload) * float64(w.cfg.Bitrate),
+	n := &node{w: w, p: w.parts[w.nextID%len(w.parts)], id: engine.PeerID(fmt.Sprintf("p%05d", w.nextID)), up: max(0.5, c.Upload) * float64(w.cfg.Bitrate),
 		down: w.cfg.Download * float64(w.cfg.Bitrate), reachable: !c.Unreachable, consume: c.ConsumeOnly || c.Upload == 0,
 		alive: true, joined: w.loop.Now(), links: map[engine.PeerID]*node{}, ready: map[int64]time.Duration{}}
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: int64(c.Upload * float64(w.cfg.Bitrate)),
 		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
-		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth}, &w.loop, n, cdn{n}, n)
+		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth}, &n.p.loop, n, cdn{n}, n)
 	w.nodes = append(w.nodes, n)
 	w.alive = append(w.alive, n)
 	// the first playlist: start StartWith segments behind the live edge
@@ -106,7 +99,7 @@ func (w *World) join() {
 	first := int64(n.eng.StartIndex(int(last + 1)))
 	n.first = first
 	n.known = first - 1
-	w.loop.AfterFunc(w.cfg.CDNRTT, func() { n.learn(last) })
+	n.p.loop.AfterFunc(w.cfg.CDNRTT, func() { n.learn(last) })
 	if !w.cfg.cdnOnly {
 		w.findPeers(n)
 	}

@@ -35,6 +35,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.MaxConns, "max-links", 30, "links a viewer accepts in all")
 	fs.IntVar(&c.MaxDepth, "max-depth", 0, fmt.Sprintf("tree depth bound (0 = engine default %d)", engine.DefaultMaxDepth))
 	fs.BoolVar(&c.SharePlaylists, "share-playlists", false, "viewers pass playlists down the stripe trees (peer --share-playlists)")
+	fs.IntVar(&c.Parts, "parts", sim.DefaultParts, "event loops the viewers are split over, each on its own goroutine (a seed replays exactly for a given number)")
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	svg := fs.String("svg", "", "write a plot of offload and stalls over time to this file")
 	if err := parseFlags(fs, args); err != nil {
