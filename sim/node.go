@@ -16,6 +16,9 @@ type node struct {
 	id          engine.PeerID
 	eng         *engine.Engine
 	up, down    float64 // bytes/s
+	upCap       int64   // declared to the engine and the tracker
+	upRate      int64   // upload between its last two reports, as the tracker sees it
+	reportedUp  int64   // bytes uploaded at the last report
 	upFree      time.Duration
 	downFree    time.Duration
 	reachable   bool

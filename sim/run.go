@@ -123,6 +123,9 @@ func (w *World) run() {
 		w.churnFrom(t0 + cfg.JoinOver)
 	}
 	w.sampleFrom(cfg.Sample)
+	if !cfg.cdnOnly {
+		w.reportFrom(t0 + reportEvery)
+	}
 	w.runUntil(w.end() + 2*cfg.Segment)
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/p2phls/p2phls/engine"
+	"github.com/p2phls/p2phls/tracker"
+	"github.com/p2phls/p2phls/tracker/peerstore"
 )
 
 // World is one arm of a simulation: the stream, the viewers, the network.
@@ -87,9 +89,9 @@ func (w *World) join() {
 	w.nextID++
 	// a consume-only viewer still sends control messages: its link has some upload
 	n := &node{w: w, p: w.parts[w.nextID%len(w.parts)], id: engine.PeerID(fmt.Sprintf("p%05d", w.nextID)), up: max(0.5, c.Upload) * float64(w.cfg.Bitrate),
-		down: w.cfg.Download * float64(w.cfg.Bitrate), reachable: !c.Unreachable, consume: c.ConsumeOnly || c.Upload == 0,
+		down: w.cfg.Download * float64(w.cfg.Bitrate), upCap: int64(c.Upload * float64(w.cfg.Bitrate)), reachable: !c.Unreachable, consume: c.ConsumeOnly || c.Upload == 0,
 		alive: true, joined: w.loop.Now(), links: map[engine.PeerID]*node{}, ready: map[int64]time.Duration{}}
-	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: int64(c.Upload * float64(w.cfg.Bitrate)),
+	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: n.upCap,
 		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
 		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth}, &n.p.loop, n, cdn{n}, n)
 	w.nodes = append(w.nodes, n)
@@ -112,23 +114,68 @@ func (w *World) info(s int64, seen time.Duration) engine.SegmentInfo {
 	return engine.SegmentInfo{ID: fmt.Sprintf("0/%d/live/seg%d.ts", s, s), URL: "sim", Seq: s, Duration: w.cfg.Segment, Available: seen}
 }
 
-// findPeers is the tracker: random live peers that accept more links.
+// epoch puts the virtual clock on the wall clock the tracker's ranking reads.
+var epoch = time.Unix(1_700_000_000, 0)
+
+// findPeers is the tracker (tracker.Ranked): for the k links a viewer lacks,
+// the best of a random sample of 4k+1 live viewers by the tracker's own
+// ranking (uptime and spare upload, from the stats each viewer reports),
+// those that accept one more link (MaxConns) and can reach it.
 func (w *World) findPeers(n *node) {
-	for tries := 0; len(n.links) < w.cfg.Neighbours && tries < 3*w.cfg.Neighbours && len(w.alive) > 1; tries++ {
+	want := w.cfg.Neighbours - len(n.links)
+	if want <= 0 || len(w.alive) < 2 {
+		return
+	}
+	pool := make([]peerstore.Peer, 0, 4*want+1)
+	byID := make(map[string]*node, 4*want+1)
+	for range 4*want + 1 {
 		p := w.alive[w.rng.IntN(len(w.alive))]
-		if p == n || !p.alive || n.links[p.id] != nil || len(p.links) >= w.cfg.MaxConns || !n.reachable && !p.reachable {
-			continue
+		if byID[string(p.id)] == nil {
+			byID[string(p.id)] = p
+			pool = append(pool, peerstore.Peer{ID: string(p.id), Joined: epoch.Add(p.joined), UploadCap: p.upCap, UpRate: p.upRate})
 		}
-		n.links[p.id], p.links[n.id] = p, n
-		setup := 3*w.cfg.RTT + 100*time.Millisecond
-		w.loop.AfterFunc(setup, func() {
-			if n.alive && p.alive && n.links[p.id] != nil {
-				n.eng.AddNeighbour(p.id)
-				p.eng.AddNeighbour(n.id)
-			}
-		})
+	}
+	for _, c := range tracker.RankInPlace(w.rng, pool, string(n.id), len(pool), epoch.Add(w.loop.Now())) {
+		p := byID[c.ID]
+		if len(n.links) >= w.cfg.Neighbours {
+			return
+		}
+		if n.links[p.id] == nil && len(p.links) < w.cfg.MaxConns && (n.reachable || p.reachable) {
+			w.link(n, p)
+		}
 	}
 }
+
+// link connects two viewers; their engines learn of it once the link is up.
+func (w *World) link(n, p *node) {
+	n.links[p.id], p.links[n.id] = p, n
+	setup := 3*w.cfg.RTT + 100*time.Millisecond
+	w.loop.AfterFunc(setup, func() {
+		if n.alive && p.alive && n.links[p.id] != nil {
+			n.eng.AddNeighbour(p.id)
+			p.eng.AddNeighbour(n.id)
+		}
+	})
+}
+
+// reportFrom has every viewer report its upload to the tracker every
+// reportEvery, as peers do (tracker/client): the rate between two reports
+// is what the ranking reads as used upload.
+func (w *World) reportFrom(t time.Duration) {
+	w.loop.At(t, func() {
+		for _, n := range w.alive {
+			up := n.eng.Stats().BytesUploaded
+			n.upRate = int64(float64(up-n.reportedUp) / reportEvery.Seconds())
+			n.reportedUp = up
+		}
+		if w.loop.Now()+reportEvery <= w.end() {
+			w.reportFrom(w.loop.Now() + reportEvery)
+		}
+	})
+}
+
+// reportEvery is how often a viewer reports its stats to the tracker.
+const reportEvery = 2 * time.Second
 
 func (w *World) unlink(a, b *node) {
 	if a.links[b.id] == nil {

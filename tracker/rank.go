@@ -17,11 +17,13 @@ const uptimeFull = 10 * time.Minute
 // bucketed in tenths and peers within a bucket are shuffled, so load spreads
 // over equals instead of piling on the first. peers is left as it was.
 func Rank(peers []peerstore.Peer, exclude string, n int, now time.Time) []peerstore.Peer {
-	return rankInPlace(append([]peerstore.Peer(nil), peers...), exclude, n, now)
+	return RankInPlace(nil, append([]peerstore.Peer(nil), peers...), exclude, n, now)
 }
 
-// rankInPlace is Rank reordering peers itself, for a slice nobody else holds.
-func rankInPlace(peers []peerstore.Peer, exclude string, n int, now time.Time) []peerstore.Peer {
+// RankInPlace is Rank reordering peers itself, for a slice nobody else
+// holds, shuffling with r (nil: the global source; the simulator passes its
+// seeded one, so that a run replays).
+func RankInPlace(r *rand.Rand, peers []peerstore.Peer, exclude string, n int, now time.Time) []peerstore.Peer {
 	out := peers[:0]
 	var maxSpare int64
 	for _, p := range peers {
@@ -30,12 +32,17 @@ func rankInPlace(peers []peerstore.Peer, exclude string, n int, now time.Time) [
 			maxSpare = max(maxSpare, spare(p))
 		}
 	}
-	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	r := ranking{peers: out, score: make([]int, len(out))}
-	for i, p := range out {
-		r.score[i] = bucket(p, maxSpare, now)
+	swap := func(i, j int) { out[i], out[j] = out[j], out[i] }
+	if r != nil {
+		r.Shuffle(len(out), swap)
+	} else {
+		rand.Shuffle(len(out), swap)
 	}
-	sort.Stable(r)
+	rk := ranking{peers: out, score: make([]int, len(out))}
+	for i, p := range out {
+		rk.score[i] = bucket(p, maxSpare, now)
+	}
+	sort.Stable(rk)
 	return out[:min(n, len(out))]
 }
 

@@ -280,7 +280,7 @@ func (t *Tracker) Ranked(ctx context.Context, swarm, exclude string, n int) ([]p
 	if err != nil {
 		return nil, fmt.Errorf("tracker: list %s: %w", swarm, err)
 	}
-	return rankInPlace(peers, exclude, n, t.cfg.Now()), nil
+	return RankInPlace(nil, peers, exclude, n, t.cfg.Now()), nil
 }
 
 // rankPool is how many random members of a swarm the best n are ranked
