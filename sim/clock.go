@@ -1,7 +1,7 @@
 // Package sim runs many engines on a simulated network under a virtual clock
 // and measures them (DESIGN §4): offload, stalls against a CDN-only arm of the
-// same stream, extra delay and control overhead. One event loop, no
-// goroutines: 10,000 peers for 10 minutes of stream fit in minutes.
+// same stream, extra delay and control overhead. Event loops on a virtual
+// clock, one per part of the viewers, run in parallel windows (part.go).
 package sim
 
 import "time"
