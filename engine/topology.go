@@ -292,17 +292,10 @@ func (e *Engine) candidate(k int, rootBelow uint32, depth int) *neighbour {
 	bestScore := -1 << 30
 	now := e.clk.Now()
 	for _, n := range e.neighbours() {
-		if k >= len(n.state) || n.consume || now < n.retryAt {
+		if e.unusable(n, k, rootBelow, depth, now) != CauseNone {
 			continue
 		}
 		st := n.state[k]
-		full := st.Slots == 0 && !(st.Swap && e.slotsFor(k) > 0)
-		if !st.Fed || full || slices.Contains(st.Path, e.self) || len(st.Path)+1 >= depth || e.orphaned(st.Path) {
-			continue
-		}
-		if treeRoot(n, k) >= rootBelow {
-			continue
-		}
 		score := -100*len(st.Path) + int(min(st.Slots, 20)) - 10*n.failed + e.rng.IntN(3)
 		if score > bestScore {
 			best, bestScore = n, score

@@ -3,6 +3,10 @@ package sim
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
+
+	"github.com/p2phls/p2phls/engine"
 )
 
 // Goal is one of the engine's targets (issue #4), checked against a run;
@@ -53,12 +57,49 @@ func (r *Report) cdnWhy() string {
 	share := func(b int64) float64 { return 100 * float64(b) / float64(r.BytesCDN) }
 	switch {
 	case r.CDNRoot >= r.CDNDeadline && r.CDNRoot >= r.CDNStart:
-		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe: no free slot among their links, or only in trees at the depth bound or that they may not join yet)", share(r.CDNRoot))
+		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe%s)", share(r.CDNRoot), r.rootWhy())
 	case r.CDNDeadline >= r.CDNStart:
 		return fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline))
 	default:
 		return fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart))
 	}
+}
+
+// rootWhy lists the causes of the root stripes at the end, most first.
+func (r *Report) rootWhy() string {
+	total := 0
+	names := make([]string, 0, len(r.RootCauses))
+	for name, n := range r.RootCauses {
+		total += n
+		names = append(names, name)
+	}
+	if total == 0 {
+		return ""
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := r.RootCauses[names[i]], r.RootCauses[names[j]]
+		return a > b || a == b && names[i] < names[j]
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "; of the %d root stripes at the end, what kept the closest neighbour out:", total)
+	for i, name := range names {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "%s %s %.0f%%", sep, causeText(name), 100*float64(r.RootCauses[name])/float64(total))
+	}
+	return b.String()
+}
+
+// causeText says a cause named in RootCauses in words.
+func causeText(name string) string {
+	for c := engine.CauseNoNeighbour; c <= engine.CauseWaiting; c++ {
+		if c.String() == name {
+			return c.Text()
+		}
+	}
+	return name
 }
 
 func (r *Report) utilization() float64 { return utilization(r.Config) }

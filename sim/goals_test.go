@@ -11,7 +11,7 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 	cfg := Config{Segment: 2 * time.Second, Stripes: 4, Classes: MixedClasses()}
 	r := Report{Config: cfg, Ceiling: 0.999, UploadCeiling: uploadCeiling(cfg), Offload: 0.6,
 		BytesCDN: 100, CDNRoot: 80, CDNDeadline: 15, CDNStart: 5, ExtraDelayP95Ms: 2500,
-		Stalls: 3, StallRatio: 0.002, CDNOnly: Arm{StallRatio: 0}}
+		Stalls: 3, StallRatio: 0.002, CDNOnly: Arm{StallRatio: 0}, RootCauses: map[string]int{"full": 30, "depth": 10}}
 	g := r.goals()
 	if len(g) != 3 || g[0].Met || g[1].Met || g[2].Met {
 		t.Fatalf("every goal missed, got %+v", g)
@@ -20,7 +20,8 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 	if math.Abs(r.UploadCeiling-0.95) > 1e-9 {
 		t.Errorf("upload ceiling of the mixed population %.4f, want (0.5×6 + 0.4×2)/4 = 0.95", r.UploadCeiling)
 	}
-	for _, want := range []string{"short by 0.370", "80% of the CDN bytes feed root stripes", "above what this population's upload can carry: 0.950"} {
+	for _, want := range []string{"short by 0.370", "80% of the CDN bytes feed root stripes", "above what this population's upload can carry: 0.950",
+		"of the 40 root stripes at the end, what kept the closest neighbour out: every fed neighbour full in that stripe 75%, trees at the depth bound 25%"} {
 		if !strings.Contains(g[0].Why, want) {
 			t.Errorf("offload why %q lacks %q", g[0].Why, want)
 		}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/p2phls/p2phls/engine"
 )
 
 // Point is one step of the timeline.
@@ -48,12 +50,15 @@ type Report struct {
 	CDNStart        int64   `json:"bytes_cdn_start"`    // of which: fast start
 	CDNRoot         int64   `json:"bytes_cdn_root"`     // of which: root stripes
 	CDNDeadline     int64   `json:"bytes_cdn_deadline"` // of which: deadline completions
-	Corrupt         int64   `json:"corrupt_segments"`
-	ProtocolErrors  int64   `json:"protocol_errors"`
-	Events          int64   `json:"events"`
-	WallSeconds     float64 `json:"wall_seconds"`
-	Goals           []Goal  `json:"goals"`
-	Timeline        []Point `json:"timeline"`
+	// RootCauses counts the root stripes of the viewers alive at the end by
+	// what kept their closest neighbour from feeding them (engine.Cause).
+	RootCauses     map[string]int `json:"root_causes"`
+	Corrupt        int64          `json:"corrupt_segments"`
+	ProtocolErrors int64          `json:"protocol_errors"`
+	Events         int64          `json:"events"`
+	WallSeconds    float64        `json:"wall_seconds"`
+	Goals          []Goal         `json:"goals"`
+	Timeline       []Point        `json:"timeline"`
 }
 
 // Run simulates the P2P arm and the CDN-only arm of the same stream and
@@ -91,6 +96,7 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 		r.CDNDeadline += st.CDNDeadline
 		control += n.control
 	}
+	r.RootCauses = p2p.rootCauses()
 	media = r.BytesP2P + r.BytesCDN
 	if media > 0 {
 		r.Offload = float64(r.BytesP2P) / float64(media)
@@ -104,6 +110,19 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 	r.Goals = r.goals()
 	r.WallSeconds = time.Since(start).Seconds()
 	return r, nil
+}
+
+// rootCauses counts the live viewers' root stripes by cause.
+func (w *World) rootCauses() map[string]int {
+	c := map[string]int{}
+	for _, n := range w.alive {
+		for k := range w.cfg.Stripes {
+			if why := n.eng.RootCause(k); why != engine.CauseNone {
+				c[why.String()]++
+			}
+		}
+	}
+	return c
 }
 
 func (w *World) end() time.Duration { return w.cfg.JoinOver + w.cfg.Duration }
