@@ -93,3 +93,16 @@ func (e *Engine) RootCause(k int) Cause {
 	}
 	return why
 }
+
+// WantsPeers reports that a new neighbour could feed a stripe this peer now
+// takes from the CDN: its neighbours are full, unfed or too deep there, or it
+// has none. The host asks the tracker for more (up to its link cap).
+func (e *Engine) WantsPeers() bool {
+	for k := range e.up {
+		switch e.RootCause(k) {
+		case CauseNoNeighbour, CauseUnfed, CauseFull, CauseDepth:
+			return true
+		}
+	}
+	return false
+}

@@ -14,18 +14,19 @@ func TestRootCauseNamesWhyAStripeIsFromTheCDN(t *testing.T) {
 		name  string
 		build func(w *tworld) *tpeer
 		want  Cause
+		wants bool // WantsPeers: a new neighbour could help
 	}{
-		{"alone", func(w *tworld) *tpeer { return w.add(Config{}) }, CauseNoNeighbour},
+		{"alone", func(w *tworld) *tpeer { return w.add(Config{}) }, CauseNoNeighbour, true},
 		{"beside a consume-only peer", func(w *tworld) *tpeer {
 			p, c := w.add(Config{}), w.add(Config{ConsumeOnly: true})
 			w.link(p, c)
 			return p
-		}, CauseUnknown},
+		}, CauseUnknown, false},
 		{"depth bound 1", func(w *tworld) *tpeer {
 			p, q := w.add(Config{MaxDepth: 1}), w.add(Config{MaxDepth: 1})
 			w.link(p, q)
 			return p
-		}, CauseDepth},
+		}, CauseDepth, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -41,6 +42,9 @@ func TestRootCauseNamesWhyAStripeIsFromTheCDN(t *testing.T) {
 						if got := p.eng.RootCause(k); got != c.want {
 							t.Errorf("stripe %d: cause %v, want %v", k, got, c.want)
 						}
+					}
+					if got := p.eng.WantsPeers(); got != c.wants {
+						t.Errorf("WantsPeers %v, want %v", got, c.wants)
 					}
 				})
 			})
@@ -63,6 +67,9 @@ func TestRootCauseNamesWhyAStripeIsFromTheCDN(t *testing.T) {
 						if up != "" {
 							fed++
 						}
+					}
+					if p.eng.WantsPeers() && p.eng.Stats().Roots == 0 {
+						t.Errorf("%s wants peers with every stripe fed", p.id)
 					}
 				}
 			})

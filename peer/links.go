@@ -37,10 +37,12 @@ func (n *Node) joined(self string, peers []string) {
 	n.connectSome(peers)
 }
 
-// connectSome opens links to peers until this node has Neighbours of them.
+// connectSome opens links to peers until this node has as many as it aims
+// at (Neighbours, more while a stripe wants them: morePeers).
 func (n *Node) connectSome(peers []string) {
+	target := int(n.links.Load())
 	for _, p := range peers {
-		if n.net.Count() >= n.cfg.Neighbours {
+		if n.net.Count() >= target {
 			return
 		}
 		if !n.net.Has(p) && n.allowed(p) {
@@ -106,12 +108,28 @@ func (n *Node) allowed(id string) bool {
 	return !ok
 }
 
-// morePeers asks the tracker for more peers while this node has too few
-// (every 3 s).
+// morePeers asks the tracker for more peers (every 3 s) while this node has
+// fewer links than it aims at: Neighbours, or two more than it has, up to
+// MaxLinks, while a stripe it takes from the CDN could come from a new
+// neighbour (engine.WantsPeers; the tracker ranks peers with spare upload
+// first).
 func (n *Node) morePeers() {
-	if n.net.Count() < n.cfg.Neighbours {
-		_ = n.tc.AskPeers(2 * n.cfg.Neighbours)
+	var wants bool
+	n.r.call(func() { wants = n.eng.WantsPeers() })
+	count := n.net.Count()
+	target := linkTarget(n.cfg.Neighbours, n.cfg.MaxLinks, count, wants)
+	n.links.Store(int32(target))
+	if count < target {
+		_ = n.tc.AskPeers(2 * target)
 	}
+}
+
+// linkTarget is how many links a node with count of them aims at.
+func linkTarget(neighbours, maxLinks, count int, wants bool) int {
+	if !wants {
+		return neighbours
+	}
+	return min(maxLinks, max(neighbours, count+2))
 }
 
 func (n *Node) trackerStats() client.Stats {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -118,6 +119,7 @@ type Node struct {
 	media     *hls.Media                // raw, parsed
 	shared    chan hls.Shared           // playlists from upstreams (SharePlaylists)
 	newest    int64                     // newest segment of the last playlist passed on
+	links     atomic.Int32              // links this node opens to now (linkTarget)
 }
 
 // New builds a node; Run starts it.
@@ -126,6 +128,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, r: newReactor(), changed: make(chan struct{}), newest: -1}
+	n.links.Store(int32(cfg.Neighbours))
 	if cfg.SharePlaylists {
 		n.shared = make(chan hls.Shared, 8)
 	}

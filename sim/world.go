@@ -121,8 +121,11 @@ var epoch = time.Unix(1_700_000_000, 0)
 // the best of a random sample of 4k+1 live viewers by the tracker's own
 // ranking (uptime and spare upload, from the stats each viewer reports),
 // those that accept one more link (MaxConns) and can reach it.
-func (w *World) findPeers(n *node) {
-	want := w.cfg.Neighbours - len(n.links)
+func (w *World) findPeers(n *node) { w.morePeers(n, w.cfg.Neighbours-len(n.links)) }
+
+// morePeers asks the tracker for want more links.
+func (w *World) morePeers(n *node, want int) {
+	want = min(want, w.cfg.MaxConns-len(n.links))
 	if want <= 0 || len(w.alive) < 2 {
 		return
 	}
@@ -137,11 +140,12 @@ func (w *World) findPeers(n *node) {
 	}
 	for _, c := range tracker.RankInPlace(w.rng, pool, string(n.id), len(pool), epoch.Add(w.loop.Now())) {
 		p := byID[c.ID]
-		if len(n.links) >= w.cfg.Neighbours {
+		if want == 0 {
 			return
 		}
 		if n.links[p.id] == nil && len(p.links) < w.cfg.MaxConns && (n.reachable || p.reachable) {
 			w.link(n, p)
+			want--
 		}
 	}
 }
@@ -167,6 +171,9 @@ func (w *World) reportFrom(t time.Duration) {
 			up := n.eng.Stats().BytesUploaded
 			n.upRate = int64(float64(up-n.reportedUp) / reportEvery.Seconds())
 			n.reportedUp = up
+			if n.eng.WantsPeers() {
+				w.morePeers(n, 2)
+			}
 		}
 		if w.loop.Now()+reportEvery <= w.end() {
 			w.reportFrom(w.loop.Now() + reportEvery)
