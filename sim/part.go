@@ -186,13 +186,7 @@ func (w *World) partsNext() (time.Duration, bool) {
 }
 
 // events is how many events the arm ran, on every loop.
-func (w *World) events() int64 {
-	n := w.loop.n
-	for _, p := range w.parts {
-		n += p.loop.n
-	}
-	return n
-}
+func (w *World) events() int64 { return w.loop.n + w.sum(func(p *part) int64 { return p.loop.n }) }
 
 func (w *World) errors() int64  { return w.sum(func(p *part) int64 { return p.errors }) }
 func (w *World) corrupt() int64 { return w.sum(func(p *part) int64 { return p.corrupt }) }
