@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -49,6 +51,13 @@ type FollowConfig struct {
 	// durations): then at least every SafetyNet target durations; nil = never.
 	Relaxed   func() bool
 	SafetyNet int // default 3
+	// Eager reports that this peer wants each new segment the moment the
+	// server has it (it roots a stripe: a tree waits on it). When the
+	// playlist offers blocking reloads (Media.CanBlockReload), the next
+	// reload then goes out at once and asks for the next segment
+	// (_HLS_msn, RFC 8216bis §6.2.5.2): the server answers when it exists.
+	// nil = never.
+	Eager func() bool
 }
 
 // Follow polls the playlist until ctx ends or the playlist ends (ENDLIST):
@@ -67,10 +76,12 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 	fl := &follow{cfg: cfg, f: NewFollower()}
 	backoff := 250 * time.Millisecond
 	var prev *Media // the CDN's last playlist
+	held := ""      // the next reload's URL when it blocks, else ""
 	for {
-		m, raw, err := fetchMedia(ctx, cfg.Source, cfg.URL)
+		m, raw, err := fl.fetch(ctx, held)
 		fl.polled = time.Now()
 		wait := backoff
+		held = ""
 		if err != nil {
 			cfg.Logger.Warn("playlist refresh failed", "url", cfg.URL, "err", err)
 			backoff = min(2*backoff, 8*time.Second)
@@ -92,11 +103,43 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 				wait /= 2
 			}
 			prev = m
+			if held = fl.blocking(m); held != "" {
+				wait = 0
+			}
 		}
 		if err := fl.wait(ctx, wait); err != nil {
 			return err
 		}
 	}
+}
+
+// fetch reloads the playlist: a blocking reload when held is its URL (the
+// server may hold it up to three target durations), else a plain one.
+func (fl *follow) fetch(ctx context.Context, held string) (*Media, []byte, error) {
+	if held == "" {
+		return fetchMedia(ctx, fl.cfg.Source, fl.cfg.URL)
+	}
+	b, err := fl.cfg.Source.FetchHeld(ctx, held, 3*max(fl.f.target, time.Second))
+	if err != nil {
+		return nil, nil, err
+	}
+	return parseMedia(fl.cfg.URL, b)
+}
+
+// blocking is the URL of a reload the server holds until the segment after
+// m's newest exists, when this peer is eager and the server offers it.
+func (fl *follow) blocking(m *Media) string {
+	if !m.CanBlockReload || fl.cfg.Eager == nil || len(m.Segments) == 0 || !fl.cfg.Eager() {
+		return ""
+	}
+	u, err := url.Parse(fl.cfg.URL)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("_HLS_msn", strconv.FormatInt(m.Segments[len(m.Segments)-1].Seq+1, 10))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // changed reports that the CDN's playlist moved since its last one (RFC

@@ -81,6 +81,11 @@ func fetchMedia(ctx context.Context, src *Source, u string) (*Media, []byte, err
 	if err != nil {
 		return nil, nil, err
 	}
+	return parseMedia(u, b)
+}
+
+// parseMedia parses a media playlist fetched from u.
+func parseMedia(u string, b []byte) (*Media, []byte, error) {
 	m, _, err := Parse(u, b)
 	if err != nil {
 		return nil, nil, err

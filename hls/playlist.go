@@ -57,6 +57,10 @@ type Media struct {
 	DiscSeq        int
 	Segments       []Segment
 	Endlist        bool
+	// CanBlockReload: the server holds a reload that asks for a media
+	// sequence number (_HLS_msn) until that segment exists
+	// (EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES).
+	CanBlockReload bool
 }
 
 // Variant is one entry of a master playlist: a rendition with its URL.
@@ -131,6 +135,7 @@ func byteRange(length, start *uint64, prevEnd int64) *ByteRange {
 
 func fromMedia(base *url.URL, p *playlist.Media) (*Media, error) {
 	m := &Media{TargetDuration: time.Duration(p.TargetDuration) * time.Second, MediaSequence: int64(p.MediaSequence), Endlist: p.Endlist}
+	m.CanBlockReload = p.ServerControl != nil && p.ServerControl.CanBlockReload
 	if p.DiscontinuitySequence != nil {
 		m.DiscSeq = *p.DiscontinuitySequence
 	}

@@ -122,6 +122,18 @@ func (s *Source) Fetch(ctx context.Context, raw string, r *ByteRange) ([]byte, e
 // Get is Fetch that also returns the resource's total size (from
 // Content-Range for a range; -1 when the server did not say).
 func (s *Source) Get(ctx context.Context, raw string, r *ByteRange) ([]byte, int64, error) {
+	return s.get(ctx, raw, r, 0)
+}
+
+// FetchHeld is Fetch of a request the server may hold up to hold before it
+// answers (a blocking playlist reload): each attempt may take that much
+// longer.
+func (s *Source) FetchHeld(ctx context.Context, raw string, hold time.Duration) ([]byte, error) {
+	b, _, err := s.get(ctx, raw, nil, hold)
+	return b, err
+}
+
+func (s *Source) get(ctx context.Context, raw string, r *ByteRange, hold time.Duration) ([]byte, int64, error) {
 	urls, err := s.targets(raw)
 	if err != nil {
 		return nil, 0, err
@@ -133,7 +145,7 @@ func (s *Source) Get(ctx context.Context, raw string, r *ByteRange) ([]byte, int
 			if round > 0 || i > 0 {
 				s.failovers.Add(1)
 			}
-			b, total, err := s.attempt(ctx, u, r)
+			b, total, err := s.attempt(ctx, u, r, hold)
 			if err == nil {
 				return b, total, nil
 			}
@@ -154,8 +166,8 @@ func (s *Source) Get(ctx context.Context, raw string, r *ByteRange) ([]byte, int
 	return nil, 0, fmt.Errorf("hls: fetch %s: every source failed: %w", raw, errors.Join(errs...))
 }
 
-func (s *Source) attempt(ctx context.Context, u string, r *ByteRange) ([]byte, int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Attempt)
+func (s *Source) attempt(ctx context.Context, u string, r *ByteRange, hold time.Duration) ([]byte, int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Attempt+hold)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

@@ -94,6 +94,10 @@ type Config struct {
 	Now      func() time.Time // default time.Now
 	Rand     *rand.Rand       // for FailRate; default seeded randomly
 	Logger   *slog.Logger
+	// BlockingReload offers blocking playlist reloads (block.go):
+	// EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES, and a playlist request
+	// with _HLS_msn=N is answered when segment N exists.
+	BlockingReload bool
 }
 
 // Origin serves /live/index.m3u8 and /live/seg{N}.ts.
@@ -144,6 +148,9 @@ func (o *Origin) Playlist() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n", int((o.cfg.Segment+time.Second-1)/time.Second))
 	fmt.Fprintf(&b, "#EXT-X-MEDIA-SEQUENCE:%d\n#EXT-X-DISCONTINUITY-SEQUENCE:%d\n", first, disc)
+	if o.cfg.BlockingReload {
+		b.WriteString("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n")
+	}
 	for n := first; n < p; n++ {
 		if n > 0 && n%k == 0 {
 			b.WriteString("#EXT-X-DISCONTINUITY\n")
@@ -172,6 +179,11 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Expose-Headers", "Content-Length, Content-Range")
 	switch {
 	case r.URL.Path == "/live/index.m3u8":
+		if err := o.hold(r); err != nil {
+			o.cfg.Logger.Warn("playlist request refused", "query", r.URL.RawQuery, "err", err)
+			http.Error(w, err.Error(), statusOf(err))
+			return
+		}
 		w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
 		w.Header().Set("Cache-Control", "no-cache")
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(o.Playlist()))

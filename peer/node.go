@@ -161,7 +161,8 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { tick.Every(ctx, 500*time.Millisecond, n.copyStats) })
 	err := hls.Follow(ctx, hls.FollowConfig{URL: n.cfg.Playlist, Source: n.src, Logger: n.log,
-		OnMedia: n.onMedia, OnSegment: n.onSegment, Shared: n.shared, OnShared: n.onShared, Relaxed: n.relaxed})
+		OnMedia: n.onMedia, OnSegment: n.onSegment, Shared: n.shared, OnShared: n.onShared, Relaxed: n.relaxed,
+		Eager: n.roots})
 	if err == nil { // ENDLIST: keep serving until stopped
 		<-ctx.Done()
 	}

@@ -60,8 +60,13 @@ func (n *Node) passOn(m *hls.Media, raw []byte, cdn bool) {
 
 // relaxed: the CDN's playlist may be polled less; not while this peer
 // roots a stripe (its tree learns of new segments through it).
-func (n *Node) relaxed() bool {
+func (n *Node) relaxed() bool { return !n.roots() }
+
+// roots reports that this peer fetches some stripe from the CDN as its
+// root: its tree waits on it, so it asks for each new segment with a
+// blocking reload where the origin offers them (hls.FollowConfig.Eager).
+func (n *Node) roots() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.engSt.Roots == 0
+	return n.engSt.Roots > 0
 }

@@ -44,6 +44,17 @@ type Config struct {
 	// (engine.Config.Utilization; 0 = the engine's default).
 	Utilization float64 `json:"utilization,omitempty"`
 	MaxDepth    int     `json:"max_depth,omitempty"` // tree depth bound (engine.Config.MaxDepth; 0 = engine.DefaultMaxDepth)
+	// Deadline: how long after a segment appears each viewer's player needs
+	// it (engine.Config.Deadline; 0 = the engine's default, 2 segments).
+	Deadline time.Duration `json:"deadline,omitempty"`
+	// PieceSize: bytes per PIECE (engine.Config.PieceSize; 0 = the
+	// engine's default). Each tree edge holds a piece before passing it on.
+	PieceSize int `json:"piece_size,omitempty"`
+	// PollOnly: viewers that root a stripe poll the playlist as the others
+	// do. By default they ask for each next segment with a blocking reload
+	// (peer: hls.FollowConfig.Eager, against an origin that offers them,
+	// as p2phls origin does) and learn of it when the origin publishes it.
+	PollOnly bool `json:"poll_only,omitempty"`
 	// Parts: the viewers are split into this many parts, each with its own
 	// event loop on its own goroutine (default 2, the cores of the machine
 	// the figures were measured on). A seed replays exactly for a given

@@ -154,6 +154,9 @@ func (w *World) publish(s int64) {
 			continue
 		}
 		at := w.loop.Now() + w.cfg.CDNRTT + time.Duration(w.rng.Int64N(int64(w.cfg.Segment/2)))
+		if !w.cfg.PollOnly && n.eng.Stats().Roots > 0 {
+			at = w.loop.Now() + w.cfg.CDNRTT/2 // its blocking reload, answered at once
+		}
 		n.p.loop.Post(at, func() { n.learn(s) })
 	}
 }

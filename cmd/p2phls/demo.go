@@ -55,7 +55,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveListener(gctx, log, "origin", oln, origin.New(origin.Config{Logger: log})) })
+	g.Go(func() error {
+		return serveListener(gctx, log, "origin", oln, origin.New(origin.Config{Logger: log, BlockingReload: true}))
+	})
 	g.Go(func() error { return serveWeb(gctx, log, wln, wcfg) })
 	fmt.Fprintf(stdout, `p2phls demo on loopback (Ctrl-C to stop)
   web page       http://%s/                  open it: video + live P2P panel; swarm: http://%s/swarm.html

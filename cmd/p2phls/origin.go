@@ -23,6 +23,7 @@ func runOrigin(ctx context.Context, args []string, _ io.Writer) error {
 	latency := fs.Duration("latency", 0, "added delay per request")
 	failRate := fs.Float64("fail-rate", 0, "fraction of segment requests answered 503")
 	rate := fs.Int64("rate-limit", 0, "bytes/s cap per response (0 = none)")
+	block := fs.Bool("blocking-reload", true, "offer blocking playlist reloads (_HLS_msn, EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES)")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -34,7 +35,8 @@ func runOrigin(ctx context.Context, args []string, _ io.Writer) error {
 	if *failRate < 0 || *failRate > 1 {
 		return fmt.Errorf("--fail-rate %v: want 0..1", *failRate)
 	}
-	cfg := origin.Config{Segment: *seg, Window: *window, Latency: *latency, FailRate: *failRate, Rate: *rate, Logger: log}
+	cfg := origin.Config{Segment: *seg, Window: *window, Latency: *latency, FailRate: *failRate, Rate: *rate, Logger: log,
+		BlockingReload: *block}
 	if *dir != "" {
 		if cfg.Clip, err = origin.LoadDir(*dir); err != nil {
 			return err

@@ -33,6 +33,9 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&c.Utilization, "utilization", 0, "share of each viewer's upload given to children (0 = engine default 0.8)")
 	fs.IntVar(&c.Neighbours, "neighbours", 12, "links each viewer asks the tracker for")
 	fs.IntVar(&c.MaxConns, "max-links", 30, "links a viewer accepts in all")
+	fs.DurationVar(&c.Deadline, "deadline", 0, "a viewer's player needs a segment this long after it appears (0 = engine default, 2 segments)")
+	block := fs.Bool("blocking-reload", true, "viewers that root a stripe learn of each segment by a blocking playlist reload (false: they poll as the others)")
+	fs.IntVar(&c.PieceSize, "piece", 0, "bytes per PIECE (0 = engine default 16 KiB)")
 	fs.IntVar(&c.MaxDepth, "max-depth", 0, fmt.Sprintf("tree depth bound (0 = engine default %d)", engine.DefaultMaxDepth))
 	fs.BoolVar(&c.SharePlaylists, "share-playlists", false, "viewers pass playlists down the stripe trees (peer --share-playlists)")
 	fs.IntVar(&c.Parts, "parts", sim.DefaultParts, "event loops the viewers are split over, each on its own goroutine (a seed replays exactly for a given number)")
@@ -42,6 +45,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	c.Bitrate = int64(*bitrate * 1e6 / 8)
+	c.PollOnly = !*block
 	c.Classes = []sim.Class{{Share: 1, Upload: *upload}}
 	if *mixed {
 		c.Classes = sim.MixedClasses()
