@@ -44,7 +44,8 @@ func (r *Report) goals() []Goal {
 	if !d.Met {
 		u := r.utilization()
 		d.Why = fmt.Sprintf("over by %.0f ms; a stripe comes down each tree edge at 1/u of its real-time rate, "+
-			"about u × segment = %.1f s at u = %.2f (docs/BENCHMARKS.md)", r.ExtraDelayP95Ms-1000, u*r.Config.Segment.Seconds(), u)
+			"about u × segment = %.1f s at u = %.2f; a lower --utilization and a shorter --deadline trade offload for "+
+			"delay (docs/BENCHMARKS.md, \"Offload against delay\")", r.ExtraDelayP95Ms-1000, u*r.Config.Segment.Seconds(), u)
 	}
 	return []Goal{off, st, d}
 }
