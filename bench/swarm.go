@@ -65,6 +65,8 @@ type peerStats struct {
 		} `json:"engine"`
 		DelayP50 float64 `json:"extra_delay_p50_ms"`
 		DelayP95 float64 `json:"extra_delay_p95_ms"`
+		AgeP50   float64 `json:"age_p50_ms"`
+		AgeP95   float64 `json:"age_p95_ms"`
 		Links    struct {
 			WireSent int64   `json:"wire_bytes_sent"`
 			Opened   int64   `json:"links_opened"`
@@ -76,15 +78,21 @@ type peerStats struct {
 
 // SwarmResult sums an arm.
 type SwarmResult struct {
-	Peers           int          `json:"peers"`
-	CDNOnly         bool         `json:"cdn_only"`
-	Offload         float64      `json:"offload"`
-	Stalls          int          `json:"stalls"` // at the players of peers that were not killed
-	BytesCDN        int64        `json:"bytes_cdn"`
-	BytesP2P        int64        `json:"bytes_p2p"`
-	DelayP50MS      float64      `json:"extra_delay_p50_ms"` // median over peers of their p50
-	DelayP95MS      float64      `json:"extra_delay_p95_ms"` // worst peer's p95
-	CPUPerPeer      float64      `json:"cpu_per_peer"`       // cores
+	Peers      int     `json:"peers"`
+	CDNOnly    bool    `json:"cdn_only"`
+	Offload    float64 `json:"offload"`
+	Stalls     int     `json:"stalls"` // at the players of peers that were not killed
+	BytesCDN   int64   `json:"bytes_cdn"`
+	BytesP2P   int64   `json:"bytes_p2p"`
+	DelayP50MS float64 `json:"extra_delay_p50_ms"` // median over peers of their p50
+	DelayP95MS float64 `json:"extra_delay_p95_ms"` // worst peer's p95
+	// Age: publication (EXT-X-PROGRAM-DATE-TIME + duration) → ready at the
+	// peer, the median over peers of their p50 and of their p95; the P2P
+	// arm's minus the CDN-only arm's is the delay P2P adds, as in the
+	// simulator.
+	AgeP50MS        float64      `json:"age_p50_ms"`
+	AgeP95MS        float64      `json:"age_p95_ms"`
+	CPUPerPeer      float64      `json:"cpu_per_peer"` // cores
 	RSSPerPeer      int64        `json:"rss_per_peer_bytes"`
 	ControlOverhead float64      `json:"control_overhead"` // wire bytes sent that are not media ÷ media bytes uploaded
 	MessageOverhead float64      `json:"message_overhead"` // peer-protocol bytes that are not media (control messages, piece headers) ÷ media bytes uploaded
@@ -305,7 +313,7 @@ func fetchStats(addr string) (json.RawMessage, peerStats) {
 func (r *SwarmResult) sum(d time.Duration) {
 	var n, wire, up, ctl int64
 	var cpu, setup float64
-	var p50s, p95s []float64
+	var p50s, p95s, a50s, a95s []float64
 	for _, p := range r.PerPeer {
 		if p.Killed {
 			continue
@@ -323,6 +331,7 @@ func (r *SwarmResult) sum(d time.Duration) {
 			r.LinkFailures += rd.Links.Failed
 			setup += rd.Links.SetupMS * float64(rd.Links.Opened)
 			p50s, p95s = append(p50s, rd.DelayP50), append(p95s, rd.DelayP95)
+			a50s, a95s = append(a50s, rd.AgeP50), append(a95s, rd.AgeP95)
 		}
 		cpu += p.CPUSec
 		r.RSSPerPeer += p.RSS
@@ -346,7 +355,14 @@ func (r *SwarmResult) sum(d time.Duration) {
 		slices.Sort(p50s)
 		r.DelayP50MS = p50s[len(p50s)/2]
 		r.DelayP95MS = slices.Max(p95s)
+		r.AgeP50MS, r.AgeP95MS = median(a50s), median(a95s)
 	}
+}
+
+// median of v (sorts v).
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // CPUSeconds is the user+system CPU time pid has used.

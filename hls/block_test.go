@@ -63,3 +63,17 @@ func TestEagerFollowerBlocksForTheNextSegment(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutDirectives(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://o/live/index.m3u8?_HLS_msn=41":                     "http://o/live/index.m3u8",
+		"http://o/live/index.m3u8?_HLS_msn=41&_HLS_part=2&token=a": "http://o/live/index.m3u8?token=a",
+		"http://o/live/index.m3u8?_HLS_skip=YES":                   "http://o/live/index.m3u8",
+		"http://o/live/index.m3u8?token=a":                         "http://o/live/index.m3u8?token=a",
+		"http://o/live/index.m3u8":                                 "http://o/live/index.m3u8",
+	} {
+		if got := hls.WithoutDirectives(in); got != want {
+			t.Errorf("WithoutDirectives(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

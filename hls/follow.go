@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -113,13 +114,17 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 	}
 }
 
+// maxHold bounds how long a blocking reload may be held, whatever target
+// duration a playlist claims.
+const maxHold = 30 * time.Second
+
 // fetch reloads the playlist: a blocking reload when held is its URL (the
 // server may hold it up to three target durations), else a plain one.
 func (fl *follow) fetch(ctx context.Context, held string) (*Media, []byte, error) {
 	if held == "" {
 		return fetchMedia(ctx, fl.cfg.Source, fl.cfg.URL)
 	}
-	b, err := fl.cfg.Source.FetchHeld(ctx, held, 3*max(fl.f.target, time.Second))
+	b, err := fl.cfg.Source.FetchHeld(ctx, held, min(3*max(fl.f.target, time.Second), maxHold))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -138,6 +143,22 @@ func (fl *follow) blocking(m *Media) string {
 	}
 	q := u.Query()
 	q.Set("_HLS_msn", strconv.FormatInt(m.Segments[len(m.Segments)-1].Seq+1, 10))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// WithoutDirectives is a playlist URL without the delivery directives a
+// player adds to a reload (_HLS_msn, _HLS_part, _HLS_skip): the same
+// playlist, whatever it asked of the server.
+func WithoutDirectives(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || !strings.Contains(u.RawQuery, "_HLS_") {
+		return raw
+	}
+	q := u.Query()
+	for _, k := range []string{"_HLS_msn", "_HLS_part", "_HLS_skip"} {
+		q.Del(k)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -54,6 +54,24 @@ func (n *Node) SegmentByURL(ctx context.Context, url string, r *hls.ByteRange) (
 	return n.Segment(ctx, e.local)
 }
 
+// forPlayer is the CDN's playlist as this peer hands it to a player, without
+// EXT-X-SERVER-CONTROL: the peer answers every reload at once and cannot
+// hold one (a blocking reload, _HLS_msn) or send a delta (_HLS_skip), so the
+// player must poll it.
+func forPlayer(raw []byte) []byte {
+	const tag = "#EXT-X-SERVER-CONTROL:"
+	if !bytes.Contains(raw, []byte(tag)) {
+		return raw
+	}
+	out := make([]byte, 0, len(raw))
+	for line := range bytes.Lines(raw) {
+		if !bytes.HasPrefix(bytes.TrimSpace(line), []byte(tag)) {
+			out = append(out, line...)
+		}
+	}
+	return out
+}
+
 // cutBefore returns raw without segment i (0-based) and everything after it:
 // the text ends with segment i-1's URI line.
 func cutBefore(raw []byte, i int) []byte {

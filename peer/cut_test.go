@@ -58,3 +58,16 @@ func TestCutBefore(t *testing.T) {
 		}
 	}
 }
+
+// A player polls the peer: the origin's offer of blocking reloads and delta
+// updates does not reach it, and nothing else changes.
+func TestPlayersDoNotSeeServerControl(t *testing.T) {
+	ctl := strings.Replace(originText, "#EXT-X-MEDIA-SEQUENCE:40\n",
+		"#EXT-X-MEDIA-SEQUENCE:40\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n", 1)
+	if got := string(forPlayer([]byte(ctl))); got != originText {
+		t.Fatalf("forPlayer:\n%s", got)
+	}
+	if got := string(forPlayer([]byte(originText))); got != originText {
+		t.Fatalf("a playlist without the tag changed:\n%s", got)
+	}
+}

@@ -107,6 +107,7 @@ type Node struct {
 	win       window
 	changed   chan struct{} // closed and replaced when a segment becomes ready
 	delays    []time.Duration
+	ages      []time.Duration // publication → ready, where the playlist dates segments
 	stalls    int64
 	direct    int64 // bytes fetched for the player outside the engine (init sections, old segments)
 	engSt     engine.Stats
@@ -185,7 +186,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 func (n *Node) onMedia(m *hls.Media, raw []byte) {
 	n.mu.Lock()
-	n.raw, n.media = raw, m
+	n.raw, n.media = forPlayer(raw), m
 	n.playlists++
 	if n.playlists == 1 {
 		if i := n.eng.StartIndex(len(m.Segments)); i < len(m.Segments) {
@@ -269,9 +270,9 @@ func (n *Node) ready(info engine.SegmentInfo, data [][]byte) {
 		n.stalls++
 	}
 	if !e.initial { // the first playlist's segments are behind live by design
-		n.delays = append(n.delays, d)
-		if len(n.delays) > 256 {
-			n.delays = n.delays[1:]
+		n.delays = keepLast(append(n.delays, d))
+		if dt := e.item.DateTime; dt != nil {
+			n.ages = keepLast(append(n.ages, time.Since(dt.Add(e.item.Duration))))
 		}
 	}
 	n.notify()

@@ -123,7 +123,7 @@ func (b *bridge) node(url string) (*peer.Node, error) {
 }
 
 func (b *bridge) playlist(_ js.Value, args []js.Value) any {
-	url := arg(args, 0)
+	url := hls.WithoutDirectives(arg(args, 0)) // one node per playlist, however hls.js reloads it
 	return promise(func() (any, error) {
 		n, err := b.node(url)
 		if err != nil {
