@@ -77,3 +77,30 @@ func TestWithoutDirectives(t *testing.T) {
 		}
 	}
 }
+
+// A server that offers blocking reloads but answers at once with nothing new
+// is not asked again at once: the follower waits as after any unchanged
+// playlist, so it cannot spin on it.
+func TestEagerFollowerDoesNotSpinOnAServerThatDoesNotHold(t *testing.T) {
+	const text = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:7\n" +
+		"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n#EXTINF:1.000,\nseg7.ts\n#EXTINF:1.000,\nseg8.ts\n"
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		_, _ = w.Write([]byte(text))
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+	defer cancel()
+	_ = hls.Follow(ctx, hls.FollowConfig{URL: srv.URL + "/live/index.m3u8", Source: hls.NewSource(hls.SourceConfig{}),
+		OnSegment: func(hls.Item) {}, Eager: func() bool { return true }})
+	mu.Lock()
+	defer mu.Unlock()
+	// the first load, a held one at once, then one every half target duration at most
+	if requests < 2 || requests > 6 {
+		t.Fatalf("%d playlist requests in 1.2 s from an eager follower of a server that does not hold: want 2..6", requests)
+	}
+}

@@ -82,6 +82,7 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 		m, raw, err := fl.fetch(ctx, held)
 		fl.polled = time.Now()
 		wait := backoff
+		wasHeld := held != ""
 		held = ""
 		if err != nil {
 			cfg.Logger.Warn("playlist refresh failed", "url", cfg.URL, "err", err)
@@ -100,12 +101,18 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 				return nil
 			}
 			wait = max(m.TargetDuration, 500*time.Millisecond)
-			if !changed(prev, m) {
+			moved := changed(prev, m)
+			if !moved {
 				wait /= 2
 			}
 			prev = m
-			if held = fl.blocking(m); held != "" {
-				wait = 0
+			// A held reload that brought nothing new (a server that
+			// offers blocking reloads but did not hold this one) is
+			// followed by a plain one after the usual wait, never at once.
+			if !wasHeld || moved {
+				if held = fl.blocking(m); held != "" {
+					wait = 0
+				}
 			}
 		}
 		if err := fl.wait(ctx, wait); err != nil {
