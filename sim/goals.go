@@ -1,9 +1,10 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/p2phls/p2phls/engine"
@@ -77,20 +78,14 @@ func (r *Report) rootWhy() string {
 	if total == 0 {
 		return ""
 	}
-	sort.Slice(names, func(i, j int) bool {
-		a, b := r.RootCauses[names[i]], r.RootCauses[names[j]]
-		return a > b || a == b && names[i] < names[j]
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(cmp.Compare(r.RootCauses[b], r.RootCauses[a]), strings.Compare(a, b))
 	})
-	var b strings.Builder
-	fmt.Fprintf(&b, "; of the %d root stripes at the end, what kept the closest neighbour out:", total)
+	parts := make([]string, len(names))
 	for i, name := range names {
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "%s %s %.0f%%", sep, causeText(name), 100*float64(r.RootCauses[name])/float64(total))
+		parts[i] = fmt.Sprintf("%s %.0f%%", causeText(name), 100*float64(r.RootCauses[name])/float64(total))
 	}
-	return b.String()
+	return fmt.Sprintf("; of the %d root stripes at the end, what kept the closest neighbour out: %s", total, strings.Join(parts, ", "))
 }
 
 // causeText says a cause named in RootCauses in words.
