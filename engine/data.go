@@ -84,7 +84,7 @@ func (e *Engine) catchUp(id PeerID, k int) {
 	n := e.nbrs[id]
 	for i := max(0, len(e.order)-2); i < len(e.order); i++ {
 		s := e.segs[e.order[i]]
-		if s == nil || s.size < 0 || n != nil && n.haves[s.info.ID]&(1<<k) != 0 {
+		if s == nil || s.size < 0 || n != nil && s.have(n)&(1<<k) != 0 {
 			continue // the child said it holds this one (HAVE)
 		}
 		var off int64
@@ -130,7 +130,7 @@ func (e *Engine) checkReady(s *segment) {
 	have := Message{Type: THave, Seg: s.info.ID, Size: uint32(s.size), Have: 1<<e.cfg.Stripes - 1}
 	for _, n := range e.neighbours() {
 		id := n.id
-		if n.haves[s.info.ID] == 0 { // a neighbour that has it needs no HAVE
+		if s.have(n) == 0 { // a neighbour that has it needs no HAVE
 			e.send(id, &have)
 		}
 	}
@@ -171,20 +171,20 @@ func (e *Engine) pullRepair(s *segment) {
 		if s.complete(k) || st.cdn || st.got > 0 && e.up[k].peer != "" {
 			continue
 		}
-		if n := e.holder(s.info.ID, k); n != nil {
+		if n := e.holder(s, k); n != nil {
 			e.send(n.id, &Message{Type: TRequest, Seg: s.info.ID, Stripe: uint8(k), Offset: uint32(st.got), Length: uint32(s.stripeLen(k) - st.got)})
 		}
 	}
 }
 
 // holder is a neighbour, drawn at random, that said it holds stripe k of
-// segment id and uploads: pulls spread over the holders instead of all
+// segment s and uploads: pulls spread over the holders instead of all
 // landing on the first in id order.
-func (e *Engine) holder(id string, k int) *neighbour {
+func (e *Engine) holder(s *segment, k int) *neighbour {
 	var pick *neighbour
 	seen := 0
 	for _, n := range e.neighbours() {
-		if n.haves[id]&(1<<k) != 0 && !n.consume {
+		if s.have(n)&(1<<k) != 0 && !n.consume {
 			seen++
 			if e.rng.IntN(seen) == 0 {
 				pick = n

@@ -161,6 +161,9 @@ type Engine struct {
 	nbrs      map[PeerID]*neighbour
 	nbrIDs    peerSet      // neighbour ids, sorted: iteration order is fixed
 	nbrList   []*neighbour // the neighbours in nbrIDs order
+	slots     []bool       // neighbour slots in use (neighbour.slot)
+	lastNbr   *neighbour   // the sender of the last message: pieces come in runs
+	lastSeg   *segment     // the segment last looked up by id, likewise
 	up        []upstream
 	children  []peerSet
 	nchild    int
@@ -191,7 +194,7 @@ type neighbour struct {
 	lists   bool          // takes PLAYLIST messages
 	failed  int           // consecutive failures as an upstream
 	retryAt time.Duration // not chosen as upstream before
-	haves   map[string]uint16
+	slot    int           // index of its HAVE bits in each segment's haves
 }
 
 type upstream struct {
@@ -259,7 +262,7 @@ func (e *Engine) AddNeighbour(id PeerID) {
 	if e.cfg.CDNOnly || id == e.cfg.Self || e.nbrs[id] != nil {
 		return
 	}
-	e.nbrs[id] = &neighbour{id: id, hash: Hash(id), haves: map[string]uint16{}}
+	e.nbrs[id] = &neighbour{id: id, hash: Hash(id), slot: e.takeSlot()}
 	e.nbrIDs.add(id)
 	e.syncList()
 	var flags uint8
@@ -281,6 +284,10 @@ func (e *Engine) RemoveNeighbour(id PeerID) {
 		return
 	}
 	e.forget(n.hash)
+	e.freeSlot(n)
+	if e.lastNbr == n {
+		e.lastNbr = nil
+	}
 	delete(e.nbrs, id)
 	e.nbrIDs.del(id)
 	e.syncList()
@@ -298,7 +305,11 @@ func (e *Engine) RemoveNeighbour(id PeerID) {
 // OnMessage handles a decoded message from a neighbour. It returns an error
 // when the peer broke the rules; the host should then drop it.
 func (e *Engine) OnMessage(from PeerID, m *Message) error {
-	n := e.nbrs[from]
+	n := e.lastNbr
+	if n == nil || n.id != from {
+		n = e.nbrs[from]
+		e.lastNbr = n
+	}
 	if n == nil {
 		return nil // raced with removal
 	}
@@ -334,7 +345,7 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 	case THave:
 		if s := e.segs[m.Seg]; s != nil {
 			e.setSize(s, int64(m.Size))
-			n.haves[m.Seg] = m.Have
+			s.setHave(n, m.Have)
 		}
 	case TRequest:
 		e.onRequest(n, m)

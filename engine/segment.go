@@ -18,6 +18,7 @@ type segment struct {
 	repair   func()     // pull-repair timer
 	fetching bool       // a whole-segment CDN fetch is under way
 	sums     [][32]byte // block digests (integrity), nil until published
+	haves    []uint16   // stripes each neighbour said it holds (HAVE), by neighbour slot
 }
 
 type stripe struct {
@@ -41,7 +42,11 @@ func (s *segment) stripeLen(k int) int64 {
 func (s *segment) complete(k int) bool { return s.size >= 0 && s.stripes[k].ok >= s.stripeLen(k) }
 
 func (e *Engine) seg(id string) *segment {
+	if s := e.lastSeg; s != nil && s.info.ID == id {
+		return s
+	}
 	if s := e.segs[id]; s != nil {
+		e.lastSeg = s
 		return s
 	}
 	s := &segment{info: SegmentInfo{ID: id}, size: -1, stripes: make([]stripe, e.cfg.Stripes)}
@@ -55,8 +60,8 @@ func (e *Engine) seg(id string) *segment {
 		if old.repair != nil {
 			old.repair()
 		}
-		for _, n := range e.neighbours() {
-			delete(n.haves, e.order[0])
+		if e.lastSeg == old {
+			e.lastSeg = nil
 		}
 		delete(e.segs, e.order[0])
 		e.order = e.order[1:]
