@@ -137,7 +137,8 @@ type Stats struct {
 	CDNErrors      int64 `json:"cdn_errors"`
 	ControlSent    int64 `json:"control_bytes_sent"`
 	Segments       int64 `json:"segments"`
-	Late           int64 `json:"late_stripes"` // stripes completed from the CDN at the deadline
+	Late           int64 `json:"late_stripes"`  // stripes completed from the CDN at the deadline
+	LateSegments   int64 `json:"late_segments"` // segments of which something came at the deadline
 	Dropped        int64 `json:"peers_dropped"`
 	BadBlocks      int64 `json:"bad_blocks"`      // blocks from peers that did not match their digest
 	PlaylistsSent  int64 `json:"playlists_sent"`  // shared with children

@@ -188,8 +188,8 @@ func TestDeadlineFetchesOnlyMissingBytes(t *testing.T) {
 			t.Fatalf("CDN requests %v, want only the missing ranges %v", w.o.requests, want)
 		}
 		w.checkBytes(t, b, 1)
-		if st := b.eng.Stats(); st.BytesP2P != 10_000 || st.Late != 2 {
-			t.Fatalf("stats %+v", st)
+		if st := b.eng.Stats(); st.BytesP2P != 10_000 || st.Late != 2 || st.LateSegments != 1 {
+			t.Fatalf("stats %+v: want 10,000 bytes from the peer, 2 stripes of 1 segment completed at the deadline", st)
 		}
 	})
 }

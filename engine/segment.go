@@ -14,6 +14,7 @@ type segment struct {
 	size     int64 // -1 until known
 	stripes  []stripe
 	ready    bool
+	late     bool       // the deadline came before it was ready
 	stop     func()     // deadline timer
 	repair   func()     // pull-repair timer
 	fetching bool       // a whole-segment CDN fetch is under way
@@ -242,6 +243,10 @@ const cdnRetry = 250 * time.Millisecond
 func (e *Engine) complete(s *segment) {
 	if s.ready {
 		return
+	}
+	if !s.late {
+		s.late = true
+		e.stats.LateSegments++
 	}
 	if s.size < 0 {
 		e.fetchWhole(s, whyDeadline)

@@ -11,7 +11,8 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 	cfg := Config{Segment: 2 * time.Second, Stripes: 4, Classes: MixedClasses()}
 	r := Report{Config: cfg, Ceiling: 0.999, UploadCeiling: uploadCeiling(cfg), Offload: 0.6,
 		BytesCDN: 100, CDNRoot: 80, CDNDeadline: 15, CDNStart: 5, ExtraDelayP95Ms: 2500,
-		Stalls: 3, StallRatio: 0.002, CDNOnly: Arm{StallRatio: 0}, RootCauses: map[string]int{"full": 30, "depth": 10}}
+		Stalls: 3, StallRatio: 0.002, CDNOnly: Arm{StallRatio: 0, DelayP05Ms: 400}, P2P: Arm{DelayP05Ms: 1950}, LateShare: 0.062,
+		RootCauses: map[string]int{"full": 30, "depth": 10}}
 	g := r.goals()
 	if len(g) != 3 || g[0].Met || g[1].Met || g[2].Met {
 		t.Fatalf("every goal missed, got %+v", g)
@@ -26,8 +27,11 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 			t.Errorf("offload why %q lacks %q", g[0].Why, want)
 		}
 	}
-	if !strings.Contains(g[2].Why, "over by 1500 ms") || !strings.Contains(g[2].Why, "1.6 s at u = 0.80") {
-		t.Errorf("delay why: %q", g[2].Why)
+	for _, want := range []string{"over by 1500 ms", "fastest 5% of segments were ready 1.95 s after publication (CDN-only arm 0.40 s)",
+		"1.6 s at u = 0.80", "6.2% of segments waited for a completion from the CDN at their deadline"} {
+		if !strings.Contains(g[2].Why, want) {
+			t.Errorf("delay why %q lacks %q", g[2].Why, want)
+		}
 	}
 	if u9 := uploadCeiling(Config{Stripes: 4, Utilization: 0.9, Classes: MixedClasses()}); u9 != 1 {
 		t.Errorf("upload ceiling at u = 0.9: %.4f, want 1 (4.3 slots for 4 stripes)", u9)

@@ -23,6 +23,7 @@ type Arm struct {
 	Stalls      int     `json:"stalls"`
 	Played      int     `json:"segments_played"`
 	StallRatio  float64 `json:"stall_ratio"` // stalls per segment played
+	DelayP05Ms  float64 `json:"delay_p05_ms"` // the fastest segments: what every one pays
 	DelayP50Ms  float64 `json:"delay_p50_ms"`
 	DelayP95Ms  float64 `json:"delay_p95_ms"`
 	CDNRequests int64   `json:"cdn_requests"`
@@ -50,6 +51,7 @@ type Report struct {
 	CDNStart        int64   `json:"bytes_cdn_start"`    // of which: fast start
 	CDNRoot         int64   `json:"bytes_cdn_root"`     // of which: root stripes
 	CDNDeadline     int64   `json:"bytes_cdn_deadline"` // of which: deadline completions
+	LateShare       float64 `json:"late_segment_share"` // segments of which some bytes came at the deadline
 	// RootCauses counts the root stripes of the viewers alive at the end by
 	// what kept their closest neighbour from feeding them (engine.Cause).
 	RootCauses     map[string]int `json:"root_causes"`
@@ -86,7 +88,7 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 	}
 	r := Report{Config: cfg, Peers: cfg.Peers, Viewers: len(p2p.nodes), P2P: p2p.arm(), CDNOnly: cdnArm.arm(),
 		Corrupt: p2p.corrupt() + cdnArm.corrupt(), ProtocolErrors: p2p.errors(), Events: p2p.events() + cdnArm.events(), Timeline: p2p.timeline}
-	var media, control int64
+	var media, control, late, segs int64
 	for _, n := range p2p.nodes {
 		st := n.eng.Stats()
 		r.BytesP2P += st.BytesP2P
@@ -94,7 +96,11 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 		r.CDNStart += st.CDNStart
 		r.CDNRoot += st.CDNRoot
 		r.CDNDeadline += st.CDNDeadline
+		late, segs = late+st.LateSegments, segs+st.Segments
 		control += n.control
+	}
+	if segs > 0 {
+		r.LateShare = float64(late) / float64(segs)
 	}
 	r.RootCauses = p2p.rootCauses()
 	media = r.BytesP2P + r.BytesCDN
@@ -221,7 +227,7 @@ func (w *World) arm() Arm {
 		a.StallRatio = float64(a.Stalls) / float64(a.Played)
 	}
 	sort.Float64s(delays)
-	a.DelayP50Ms, a.DelayP95Ms = pct(delays, 0.5), pct(delays, 0.95)
+	a.DelayP05Ms, a.DelayP50Ms, a.DelayP95Ms = pct(delays, 0.05), pct(delays, 0.5), pct(delays, 0.95)
 	return a
 }
 
