@@ -22,7 +22,7 @@ type Point struct {
 type Arm struct {
 	Stalls      int     `json:"stalls"`
 	Played      int     `json:"segments_played"`
-	StallRatio  float64 `json:"stall_ratio"` // stalls per segment played
+	StallRatio  float64 `json:"stall_ratio"`  // stalls per segment played
 	DelayP05Ms  float64 `json:"delay_p05_ms"` // the fastest segments: what every one pays
 	DelayP50Ms  float64 `json:"delay_p50_ms"`
 	DelayP95Ms  float64 `json:"delay_p95_ms"`
