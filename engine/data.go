@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // onPiece takes stripe data from a neighbour (pushed or requested).
@@ -161,32 +162,75 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 }
 
 // pullRepair asks a neighbour that has the segment for stripes that have not
-// started by half-way to the deadline (the seed's hasChunk/getPiece).
+// started by half-way to the deadline (the seed's hasChunk/getPiece). With
+// LeafPull it asks again every pullRetry while a stripe is not coming in
+// (a holder with no spare upload says nothing).
 func (e *Engine) pullRepair(s *segment) {
+	s.repair = nil
 	if s.ready || s.size < 0 {
 		return
 	}
+	again := false
 	for k := range s.stripes {
-		st := s.stripes[k]
+		st := &s.stripes[k]
 		if s.complete(k) || st.cdn || st.got > 0 && e.up[k].peer != "" {
 			continue
 		}
+		again = true
+		if st.asked && st.got > st.askedAt {
+			st.askedAt = st.got // the pull is coming in
+			continue
+		}
 		if n := e.holder(s, k); n != nil {
-			e.send(n.id, &Message{Type: TRequest, Seg: s.info.ID, Stripe: uint8(k), Offset: uint32(st.got), Length: uint32(s.stripeLen(k) - st.got)})
+			e.pull(n, s, k)
+		}
+	}
+	if again && e.cfg.LeafPull {
+		s.repair = e.clk.AfterFunc(pullRetry, func() { e.pullRepair(s) })
+	}
+}
+
+// pullRetry is how long a pull may bring nothing before another holder is
+// asked (LeafPull).
+const pullRetry = 400 * time.Millisecond
+
+// pull asks n for the rest of stripe k of s.
+func (e *Engine) pull(n *neighbour, s *segment, k int) {
+	st := &s.stripes[k]
+	st.asked, st.askedAt = true, st.got
+	e.send(n.id, &Message{Type: TRequest, Seg: s.info.ID, Stripe: uint8(k), Offset: uint32(st.got), Length: uint32(s.stripeLen(k) - st.got)})
+}
+
+// leafPull: a HAVE from n lets a leaf root ask n at once for the stripes it
+// roots, if n uploads at least the stream's rate (a slower peer has little
+// spare upload to give).
+func (e *Engine) leafPull(n *neighbour, s *segment) {
+	if !e.cfg.LeafPull || n.consume || float64(n.upload) < e.bitrate || !s.known || s.ready || s.size < 0 {
+		return
+	}
+	for k := range s.stripes {
+		st := &s.stripes[k]
+		if e.leafRoot(k) && !st.asked && !st.cdn && !s.complete(k) && s.have(n)&(1<<k) != 0 {
+			e.pull(n, s, k)
 		}
 	}
 }
 
-// holder is a neighbour, drawn at random, that said it holds stripe k of
-// segment s and uploads: pulls spread over the holders instead of all
-// landing on the first in id order.
+// leafRoot reports that this peer roots stripe k and feeds no child in it.
+func (e *Engine) leafRoot(k int) bool { return e.up[k].root && len(e.children[k]) == 0 }
+
+// holder is a neighbour that said it holds stripe k of segment s and
+// uploads, drawn at random weighted by its upload (HELLO): pulls spread over
+// the holders instead of all landing on the first in id order, and more on
+// those with more spare upload.
 func (e *Engine) holder(s *segment, k int) *neighbour {
 	var pick *neighbour
-	seen := 0
+	var seen int64
 	for _, n := range e.neighbours() {
 		if s.have(n)&(1<<k) != 0 && !n.consume {
-			seen++
-			if e.rng.IntN(seen) == 0 {
+			w := max(1, n.upload>>10)
+			seen += w
+			if e.rng.Int64N(seen) < w {
 				pick = n
 			}
 		}

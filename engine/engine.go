@@ -95,6 +95,12 @@ type Config struct {
 	// SharePlaylists: playlists travel down the stripe trees (PLAYLIST);
 	// the host gets them if its Player is also a PlaylistTaker.
 	SharePlaylists bool
+	// LeafPull: a root of a stripe with no child in it (a leaf root) does
+	// not fetch that stripe from the CDN when a segment appears; it pulls
+	// it from a neighbour that holds it (spending that neighbour's spare
+	// upload), and the deadline completion covers what does not come. Less
+	// CDN, more delay (docs/BENCHMARKS.md, "Leaf roots pull"). Default off.
+	LeafPull bool
 }
 
 func (c *Config) defaults() {
@@ -347,6 +353,7 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 		if s := e.segs[m.Seg]; s != nil {
 			e.setSize(s, int64(m.Size))
 			s.setHave(n, m.Have)
+			e.leafPull(n, s)
 		}
 	case TRequest:
 		e.onRequest(n, m)

@@ -23,11 +23,13 @@ type segment struct {
 }
 
 type stripe struct {
-	pieces [][]byte
-	got    int64    // contiguous bytes held from the stripe's start
-	ok     int64    // of which usable: checked against the digests, or trusted (all of got without integrity)
-	from   []PeerID // who sent the bytes past ok
-	cdn    bool     // a CDN completion is under way
+	pieces  [][]byte
+	got     int64    // contiguous bytes held from the stripe's start
+	ok      int64    // of which usable: checked against the digests, or trusted (all of got without integrity)
+	from    []PeerID // who sent the bytes past ok
+	cdn     bool     // a CDN completion is under way
+	asked   bool     // a pull was sent
+	askedAt int64    // got when the last pull was sent or seen moving
 }
 
 // stripeBounds is stripe k's byte range in a segment of size bytes.
@@ -138,7 +140,7 @@ func (e *Engine) Need(id string, at time.Duration) {
 func (e *Engine) feedRoots(s *segment) {
 	var roots []int
 	for k, u := range e.up {
-		if (u.root || e.cfg.CDNOnly) && !s.complete(k) && !s.stripes[k].cdn {
+		if (u.root && !(e.cfg.LeafPull && e.leafRoot(k)) || e.cfg.CDNOnly) && !s.complete(k) && !s.stripes[k].cdn {
 			roots = append(roots, k)
 		}
 	}

@@ -50,6 +50,10 @@ type Config struct {
 	// PieceSize: bytes per PIECE (engine.Config.PieceSize; 0 = the
 	// engine's default). Each tree edge holds a piece before passing it on.
 	PieceSize int `json:"piece_size,omitempty"`
+	// LeafPull: a viewer that roots a stripe with no child in it pulls
+	// that stripe from a neighbour's spare upload instead of the CDN
+	// (engine.Config.LeafPull).
+	LeafPull bool `json:"leaf_pull,omitempty"`
 	// PollOnly: viewers that root a stripe poll the playlist as the others
 	// do. By default they ask for each next segment with a blocking reload
 	// (peer: hls.FollowConfig.Eager, against an origin that offers them,

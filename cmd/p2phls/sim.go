@@ -37,6 +37,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	block := fs.Bool("blocking-reload", true, "viewers that root a stripe learn of each segment by a blocking playlist reload (false: they poll as the others)")
 	fs.IntVar(&c.PieceSize, "piece", 0, "bytes per PIECE (0 = engine default 16 KiB)")
 	fs.IntVar(&c.MaxDepth, "max-depth", 0, fmt.Sprintf("tree depth bound (0 = engine default %d)", engine.DefaultMaxDepth))
+	fs.BoolVar(&c.LeafPull, "leaf-pull", false, "viewers that root a stripe with no child in it pull it from neighbours' spare upload instead of the CDN (less CDN, more delay)")
 	fs.BoolVar(&c.SharePlaylists, "share-playlists", false, "viewers pass playlists down the stripe trees (peer --share-playlists)")
 	fs.IntVar(&c.Parts, "parts", sim.DefaultParts, "event loops the viewers are split over, each on its own goroutine (a seed replays exactly for a given number)")
 	asJSON := fs.Bool("json", false, "print the JSON report")

@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// With LeafPull, a peer that roots stripes in which it has no child does not
+// take them from the CDN when a segment appears: it asks a neighbour that
+// holds the segment (HAVE) for them, and the CDN is asked only at the
+// deadline for what did not come.
+func TestLeafRootPullsInsteadOfTheCDN(t *testing.T) {
+	for _, serves := range []bool{true, false} {
+		t.Run(fmt.Sprintf("holder serves %v", serves), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { leafPull(t, serves) })
+		})
+	}
+}
+
+func leafPull(t *testing.T, serves bool) {
+	w := newTWorld(3)
+	up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // driven by hand
+	b := w.add(Config{Self: "b", Stripes: 4, LeafPull: true})
+	w.r.do(func() {
+		up.links[b.id], b.links[up.id] = b, up
+		b.eng.OnSegment(segInfo(0, 0)) // fast start, from the CDN
+		b.eng.AddNeighbour(up.id)
+		_ = b.eng.OnMessage(up.id, &Message{Type: THello, Upload: 1024})
+		st := Message{Type: TState, Stripes: make([]StripeState, 4)}
+		st.Stripes[0] = StripeState{Root: true, Fed: true, Slots: 3} // up feeds stripe 0 only
+		_ = b.eng.OnMessage(up.id, &st)
+	})
+	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()
+	w.r.do(func() { _ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: 0}) })
+	for k := 1; k < 4; k++ {
+		if _, root := b.eng.Upstream(k); !root || len(b.eng.children[k]) != 0 {
+			t.Fatalf("stripe %d: not a leaf root", k)
+		}
+	}
+	w.o.requests = nil
+	w.publish(1, b)
+	seg := w.o.segs[1]
+	id := segInfo(1, 0).ID
+	piece := func(k int) {
+		a, z := stripeBounds(int64(len(seg)), k, 4)
+		m := Message{Type: TPiece, Seg: id, Size: uint32(len(seg)), Stripe: uint8(k), Data: seg[a:z]}
+		if err := b.eng.OnMessage(up.id, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.r.do(func() {
+		piece(0) // the upstream's push
+		_ = b.eng.OnMessage(up.id, &Message{Type: THave, Seg: id, Size: uint32(len(seg)), Have: 0xf})
+	})
+	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()
+	var asked []int
+	for _, m := range up.received() {
+		if m.Type == TRequest && m.Seg == id {
+			a, z := stripeBounds(int64(len(seg)), int(m.Stripe), 4)
+			if m.Offset != 0 || int64(m.Length) != z-a {
+				t.Fatalf("stripe %d: asked %d+%d, want the whole stripe 0+%d", m.Stripe, m.Offset, m.Length, z-a)
+			}
+			asked = append(asked, int(m.Stripe))
+		}
+	}
+	slices.Sort(asked) // messages sent at one instant arrive in any order
+	if !slices.Equal(asked, []int{1, 2, 3}) {
+		t.Fatalf("pulled stripes %v, want the leaf-rooted 1, 2, 3", asked)
+	}
+	if len(w.o.requests) != 0 {
+		t.Fatalf("CDN asked %v before the deadline", w.o.requests)
+	}
+	if serves {
+		w.r.do(func() {
+			for k := 1; k < 4; k++ {
+				piece(k)
+			}
+		})
+	}
+	time.Sleep(6 * time.Second) // past the deadline
+	synctest.Wait()
+	w.checkBytes(t, b, 1)
+	var want []string
+	if !serves {
+		for k := 1; k < 4; k++ {
+			a, z := stripeBounds(int64(len(seg)), k, 4)
+			want = append(want, fmt.Sprintf("b %d+%d", a, z-a))
+		}
+	}
+	if !slices.Equal(w.o.requests, want) {
+		t.Fatalf("CDN requests %v, want %v", w.o.requests, want)
+	}
+	if n := countRequests(up.received(), id); !serves && n < 6 {
+		t.Fatalf("%d pulls of a silent holder, want the 3 asked again every %v until the deadline", n, pullRetry)
+	}
+}
+
+func countRequests(ms []Message, seg string) int {
+	n := 0
+	for _, m := range ms {
+		if m.Type == TRequest && m.Seg == seg {
+			n++
+		}
+	}
+	return n
+}
