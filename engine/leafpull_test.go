@@ -36,12 +36,14 @@ func leafPull(t *testing.T, serves bool) {
 	time.Sleep(100 * time.Millisecond)
 	synctest.Wait()
 	w.r.do(func() { _ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: 0}) })
-	for k := 1; k < 4; k++ {
-		if _, root := b.eng.Upstream(k); !root || len(b.eng.children[k]) != 0 {
-			t.Fatalf("stripe %d: not a leaf root", k)
+	w.r.do(func() {
+		for k := 1; k < 4; k++ {
+			if !b.eng.leafRoot(k) {
+				t.Errorf("stripe %d: not a leaf root", k)
+			}
 		}
-	}
-	w.o.requests = nil
+		w.o.requests = nil
+	})
 	w.publish(1, b)
 	seg := w.o.segs[1]
 	id := segInfo(1, 0).ID
@@ -72,8 +74,10 @@ func leafPull(t *testing.T, serves bool) {
 	if !slices.Equal(asked, []int{1, 2, 3}) {
 		t.Fatalf("pulled stripes %v, want the leaf-rooted 1, 2, 3", asked)
 	}
-	if len(w.o.requests) != 0 {
-		t.Fatalf("CDN asked %v before the deadline", w.o.requests)
+	var early []string
+	w.r.do(func() { early = slices.Clone(w.o.requests) })
+	if len(early) != 0 {
+		t.Fatalf("CDN asked %v before the deadline", early)
 	}
 	if serves {
 		w.r.do(func() {
@@ -84,7 +88,8 @@ func leafPull(t *testing.T, serves bool) {
 	}
 	time.Sleep(6 * time.Second) // past the deadline
 	synctest.Wait()
-	w.checkBytes(t, b, 1)
+	var got []string
+	w.r.do(func() { w.checkBytes(t, b, 1); got = slices.Clone(w.o.requests) })
 	var want []string
 	if !serves {
 		for k := 1; k < 4; k++ {
@@ -92,8 +97,8 @@ func leafPull(t *testing.T, serves bool) {
 			want = append(want, fmt.Sprintf("b %d+%d", a, z-a))
 		}
 	}
-	if !slices.Equal(w.o.requests, want) {
-		t.Fatalf("CDN requests %v, want %v", w.o.requests, want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("CDN requests %v, want %v", got, want)
 	}
 	if n := countRequests(up.received(), id); !serves && n < 6 {
 		t.Fatalf("%d pulls of a silent holder, want the 3 asked again every %v until the deadline", n, pullRetry)
