@@ -14,19 +14,8 @@ import (
 func TestRootOfSomeStripesFetchesOnlyThose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTWorld(3)
-		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // driven by hand
 		b := w.add(Config{Self: "b", Stripes: 4})
-		w.r.do(func() {
-			up.links[b.id], b.links[up.id] = b, up
-			b.eng.OnSegment(segInfo(0, 0)) // fast start, from the CDN
-			b.eng.AddNeighbour(up.id)
-			st := Message{Type: TState, Stripes: make([]StripeState, 4)}
-			st.Stripes[0] = StripeState{Root: true, Fed: true, Slots: 3} // up feeds stripe 0 only
-			_ = b.eng.OnMessage(up.id, &st)
-		})
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
-		w.r.do(func() { _ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: 0}) })
+		w.rootOfAllButStripeZero(b, false)
 		for k := 1; k < 4; k++ {
 			if _, root := b.eng.Upstream(k); !root {
 				t.Fatalf("stripe %d: not a root", k)

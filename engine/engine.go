@@ -99,7 +99,7 @@ type Config struct {
 	// not fetch that stripe from the CDN when a segment appears; it pulls
 	// it from a neighbour that holds it (spending that neighbour's spare
 	// upload), and the deadline completion covers what does not come. Less
-	// CDN, more delay (docs/BENCHMARKS.md, "Leaf roots pull"). Default off.
+	// CDN, more delay (docs/BENCHMARKS.md, session 12). Default off.
 	LeafPull bool
 }
 

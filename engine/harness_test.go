@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -212,4 +213,26 @@ func (p *tpeer) received() []Message {
 	var out []Message
 	p.r.do(func() { out = append(out, p.inbox...) })
 	return out
+}
+
+// rootOfAllButStripeZero links b to a hand-driven peer up that feeds b's
+// stripe 0 only (b's other stripes find no upstream: b roots them) after
+// b's fast-start segment 0.
+func (w *tworld) rootOfAllButStripeZero(b *tpeer, hello bool) *tpeer {
+	up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // driven by hand
+	w.r.do(func() {
+		up.links[b.id], b.links[up.id] = b, up
+		b.eng.OnSegment(segInfo(0, 0)) // fast start, from the CDN
+		b.eng.AddNeighbour(up.id)
+		if hello {
+			_ = b.eng.OnMessage(up.id, &Message{Type: THello, Upload: 1024})
+		}
+		st := Message{Type: TState, Stripes: make([]StripeState, 4)}
+		st.Stripes[0] = StripeState{Root: true, Fed: true, Slots: 3}
+		_ = b.eng.OnMessage(up.id, &st)
+	})
+	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()
+	w.r.do(func() { _ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: 0}) })
+	return up
 }

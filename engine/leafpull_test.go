@@ -22,20 +22,8 @@ func TestLeafRootPullsInsteadOfTheCDN(t *testing.T) {
 
 func leafPull(t *testing.T, serves bool) {
 	w := newTWorld(3)
-	up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // driven by hand
 	b := w.add(Config{Self: "b", Stripes: 4, LeafPull: true})
-	w.r.do(func() {
-		up.links[b.id], b.links[up.id] = b, up
-		b.eng.OnSegment(segInfo(0, 0)) // fast start, from the CDN
-		b.eng.AddNeighbour(up.id)
-		_ = b.eng.OnMessage(up.id, &Message{Type: THello, Upload: 1024})
-		st := Message{Type: TState, Stripes: make([]StripeState, 4)}
-		st.Stripes[0] = StripeState{Root: true, Fed: true, Slots: 3} // up feeds stripe 0 only
-		_ = b.eng.OnMessage(up.id, &st)
-	})
-	time.Sleep(100 * time.Millisecond)
-	synctest.Wait()
-	w.r.do(func() { _ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: 0}) })
+	up := w.rootOfAllButStripeZero(b, true) // a HELLO: up uploads more than the stream
 	w.r.do(func() {
 		for k := 1; k < 4; k++ {
 			if !b.eng.leafRoot(k) {
