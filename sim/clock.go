@@ -18,16 +18,26 @@ type Loop struct {
 	stop <-chan struct{} // closed: the world's run returns at its next check
 }
 
+// runner is what an event does: a func (Post), a cancellable *event (At),
+// or a *flight (a message between viewers: one allocation for both of its
+// events, no closures).
+type runner interface{ run() }
+
+type fn func()
+
+func (f fn) run() { f() }
+
 type event struct {
 	f    func()
 	dead bool
 }
 
+func (e *event) run() { e.f() }
+
 type slot struct {
 	at  time.Duration
 	seq uint64
-	f   func() // Post's (no cancel)
-	e   *event // At's (cancellable)
+	r   runner
 }
 
 func (a slot) before(b slot) bool { return a.at < b.at || a.at == b.at && a.seq < b.seq }
@@ -39,15 +49,18 @@ func (l *Loop) Now() time.Duration { return l.now }
 func (l *Loop) At(t time.Duration, f func()) func() {
 	l.seq++
 	e := &event{f: f}
-	l.push(slot{at: max(t, l.now), seq: l.seq, e: e})
+	l.push(slot{at: max(t, l.now), seq: l.seq, r: e})
 	return func() { e.dead = true }
 }
 
 // Post runs f at time t (not before now), with no way to cancel it: no
 // allocation beyond f (most events are messages in flight).
-func (l *Loop) Post(t time.Duration, f func()) {
+func (l *Loop) Post(t time.Duration, f func()) { l.post(t, fn(f)) }
+
+// post runs r at time t (not before now).
+func (l *Loop) post(t time.Duration, r runner) {
 	l.seq++
-	l.push(slot{at: max(t, l.now), seq: l.seq, f: f})
+	l.push(slot{at: max(t, l.now), seq: l.seq, r: r})
 }
 
 // AfterFunc implements engine.Clock.
@@ -109,16 +122,12 @@ func (l *Loop) next() (time.Duration, bool) {
 func (l *Loop) runBefore(b time.Duration) {
 	for len(l.q) > 0 && l.q[0].at < b {
 		s := l.pop()
-		if s.e != nil && s.e.dead {
+		if e, ok := s.r.(*event); ok && e.dead {
 			continue
 		}
 		l.now = s.at
 		l.n++
-		if s.e != nil {
-			s.e.f()
-		} else {
-			s.f()
-		}
+		s.r.run()
 	}
 }
 

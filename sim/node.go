@@ -89,27 +89,39 @@ func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
 		n.upFree = max(now, n.upFree) + dur(size/n.up)
 		at = now + dur(size/n.up) + p.latency()
 	}
-	msg := *m
-	gen := peer.unlinks
-	q := peer.p
-	p.deliver(q, at, func() {
-		if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
-			return
-		}
-		done := max(q.loop.Now(), peer.downFree) + dur(size/peer.down)
-		peer.downFree = done
-		q.loop.Post(done, func() {
-			if !peer.alive || peer.unlinks != gen && peer.links[n.id] == nil {
-				return
-			}
-			peer.control += int64(size) - int64(len(msg.Data))
-			if err := peer.eng.OnMessage(n.id, &msg); err != nil {
-				q.errors++
-				q.dropLink(peer, n)
-			}
-		})
-	})
+	p.deliver(peer.p, at, &flight{from: n, to: peer, gen: peer.unlinks, size: size, msg: *m})
 	return true
+}
+
+// flight is a message between viewers: it reaches the receiver (its first
+// run), waits its turn in the receiver's download queue, and is handed to
+// the receiver's engine (its second run). A link dropped meanwhile drops it.
+type flight struct {
+	from, to *node
+	gen      uint64 // the receiver's unlinks when it was sent
+	size     float64
+	arrived  bool
+	msg      engine.Message
+}
+
+func (f *flight) run() {
+	peer, n := f.to, f.from
+	if !peer.alive || peer.unlinks != f.gen && peer.links[n.id] == nil {
+		return
+	}
+	q := peer.p
+	if !f.arrived {
+		f.arrived = true
+		done := max(q.loop.Now(), peer.downFree) + dur(f.size/peer.down)
+		peer.downFree = done
+		q.loop.post(done, f)
+		return
+	}
+	peer.control += int64(f.size) - int64(len(f.msg.Data))
+	if err := peer.eng.OnMessage(n.id, &f.msg); err != nil {
+		q.errors++
+		q.dropLink(peer, n)
+	}
 }
 
 func dur(seconds float64) time.Duration { return time.Duration(seconds * float64(time.Second)) }

@@ -44,12 +44,12 @@ func (p *part) latency() time.Duration {
 
 // deliver runs f at t on to's part: now if it is this part, else at the next
 // barrier (t is at least a lookahead away, so that is in time).
-func (p *part) deliver(to *part, t time.Duration, f func()) {
+func (p *part) deliver(to *part, t time.Duration, r runner) {
 	if to == p {
-		p.loop.Post(t, f)
+		p.loop.post(t, r)
 		return
 	}
-	p.out[to.idx] = append(p.out[to.idx], slot{at: t, f: f})
+	p.out[to.idx] = append(p.out[to.idx], slot{at: t, r: r})
 }
 
 // dropLink asks for a link to be removed at the next barrier: the two ends
@@ -154,7 +154,7 @@ func (w *World) exchange() {
 				if s.at < w.parts[to].loop.now {
 					panic(fmt.Sprintf("sim: a message for %v reached its part at %v: the lookahead is wrong", s.at, w.parts[to].loop.now))
 				}
-				w.parts[to].loop.Post(s.at, s.f)
+				w.parts[to].loop.post(s.at, s.r)
 			}
 			clear(q)
 			from.out[to] = q[:0]

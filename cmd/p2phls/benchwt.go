@@ -36,7 +36,7 @@ func benchWT(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.String("protocol", "webtorrent", "p2phls (our signaling, /v1/ws) or webtorrent (/announce, against bittorrent-tracker)")
 	clients := fs.Int("clients", 5000, "idle announced WebSocket clients, in swarms of --swarm")
 	swarm := fs.Int("swarm", 20, "clients per info_hash")
-	servers := fs.String("servers", "p2phls,bittorrent-tracker", "servers to compare")
+	servers := fs.String("servers", "p2phls,bittorrent-tracker", "servers to compare, each optionally with its own environment: p2phls:GOMAXPROCS=1+GOGC=100")
 	script := fs.String("bt-script", "bench/bt-tracker.mjs", "the node script that runs bittorrent-tracker's server")
 	step := fs.Duration("step", 3*time.Second, "length of each fixed-rate step")
 	settle := fs.Duration("settle", 10*time.Second, "idle time after the last announce before each server's memory is read")
@@ -98,7 +98,44 @@ func rerunPinned(ctx context.Context, pin, args []string, stdout io.Writer) erro
 	return cmd.Run()
 }
 
-func wtServer(name, exe, script string) (bench.WTServer, error) {
+// wtServer is one server to compare: "p2phls" or "bittorrent-tracker",
+// optionally followed by ":NAME=VALUE+NAME=VALUE..." environment settings
+// for it alone (say "p2phls:GOMAXPROCS=1"), to compare settings of one
+// server in one run.
+func wtServer(spec, exe, script string) (bench.WTServer, error) {
+	name, env, err := serverSpec(spec)
+	if err != nil {
+		return bench.WTServer{}, err
+	}
+	s, err := wtServerNamed(name, exe, script)
+	if err != nil || env == nil {
+		return s, err
+	}
+	start := s.Start
+	s.Name = spec
+	s.Start = func(pin []string) (*bench.Proc, string, error) {
+		return start(append(append(pin, "env"), env...))
+	}
+	return s, nil
+}
+
+// serverSpec splits "name:NAME=VALUE+NAME=VALUE" into the name and the
+// environment settings.
+func serverSpec(spec string) (name string, env []string, err error) {
+	name, envs, found := strings.Cut(spec, ":")
+	if !found {
+		return name, nil, nil
+	}
+	for _, kv := range strings.Split(envs, "+") {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return "", nil, fmt.Errorf("bench tracker: server %q: want NAME=VALUE after the colon, got %q", spec, kv)
+		}
+		env = append(env, kv)
+	}
+	return name, env, nil
+}
+
+func wtServerNamed(name, exe, script string) (bench.WTServer, error) {
 	switch name {
 	case "p2phls":
 		return bench.WTServer{Name: name, Start: func(pin []string) (*bench.Proc, string, error) {

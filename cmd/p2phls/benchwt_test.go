@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/p2phls/p2phls/bench"
@@ -56,5 +57,31 @@ func TestWebTorrentTrackerBenchBothServers(t *testing.T) {
 	}
 	if len(rep.Ratios) < 3 {
 		t.Errorf("ratios: %v", rep.Ratios)
+	}
+}
+
+// A server of `bench tracker --servers` may carry its own environment, to
+// compare settings of one server in one run; a malformed one is refused.
+func TestBenchServerSpec(t *testing.T) {
+	for _, c := range []struct {
+		spec, name string
+		env        []string
+		bad        bool
+	}{
+		{spec: "p2phls", name: "p2phls"},
+		{spec: "p2phls:GOMAXPROCS=1", name: "p2phls", env: []string{"GOMAXPROCS=1"}},
+		{spec: "bittorrent-tracker:UV_THREADPOOL_SIZE=1+NODE_ENV=production", name: "bittorrent-tracker",
+			env: []string{"UV_THREADPOOL_SIZE=1", "NODE_ENV=production"}},
+		{spec: "p2phls:", bad: true},
+		{spec: "p2phls:GOGC", bad: true},
+		{spec: "p2phls:=1", bad: true},
+	} {
+		name, env, err := serverSpec(c.spec)
+		if (err != nil) != c.bad || name != c.name || !slices.Equal(env, c.env) {
+			t.Errorf("%q: got %q %q %v", c.spec, name, env, err)
+		}
+	}
+	if _, err := wtServer("p2phls:GOGC", "p2phls", "bench/bt-tracker.mjs"); err == nil {
+		t.Error("a malformed environment was accepted")
 	}
 }

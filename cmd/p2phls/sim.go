@@ -6,11 +6,29 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/p2phls/p2phls/engine"
 	"github.com/p2phls/p2phls/sim"
 )
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
 
 func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
@@ -42,8 +60,16 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.Parts, "parts", sim.DefaultParts, "event loops the viewers are split over, each on its own goroutine (a seed replays exactly for a given number)")
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	svg := fs.String("svg", "", "write a plot of offload and stalls over time to this file")
+	cpuProf := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProf != "" {
+		stop, err := startCPUProfile(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	c.Bitrate = int64(*bitrate * 1e6 / 8)
 	c.PollOnly = !*block
