@@ -43,7 +43,7 @@ func (r *Report) goals() []Goal {
 	}
 	d := Goal{Name: "extra_delay_p95_ms", Want: "<= 1000", Got: r.ExtraDelayP95Ms, Met: r.ExtraDelayP95Ms <= 1000}
 	if !d.Met {
-		d.Why = r.delayWhy()
+		d.Why = r.delayWhy(want)
 	}
 	return []Goal{off, st, d}
 }
@@ -51,14 +51,38 @@ func (r *Report) goals() []Goal {
 // delayWhy splits the P2P arm's delay: what even the fastest segments pay
 // (the roots' fetch, then the first tree edge at 1/u of the stripe's
 // real-time rate), what each level adds, and the segments that waited for
-// their deadline.
-func (r *Report) delayWhy() string {
+// their deadline; and it gives the fluid bound at the offload goal (want):
+// no swarm of these viewers delivers that share of a segment sooner than
+// want × segment ÷ (upload ÷ stream rate), every uplink busy with it alone.
+func (r *Report) delayWhy(want float64) string {
 	u := r.utilization()
-	return fmt.Sprintf("over by %.0f ms; even the fastest 5%% of segments were ready %.2f s after publication (CDN-only arm %.2f s): "+
+	why := fmt.Sprintf("over by %.0f ms; even the fastest 5%% of segments were ready %.2f s after publication (CDN-only arm %.2f s): "+
 		"a stripe comes down each tree edge at 1/u of its real-time rate, u × segment = %.1f s at u = %.2f, and each level "+
 		"of a tree adds a piece's time at every parent; %.1f%% of segments waited for a completion from the CDN at their deadline; "+
 		"a lower --utilization and a shorter --deadline trade offload for delay (docs/BENCHMARKS.md, \"Offload against delay\")",
 		r.ExtraDelayP95Ms-1000, r.P2P.DelayP05Ms/1000, r.CDNOnly.DelayP05Ms/1000, u*r.Config.Segment.Seconds(), u, 100*r.LateShare)
+	if up := uploadRatio(r.Config); up > 0 {
+		why += fmt.Sprintf("; the fluid bound: with the offload goal's %.3f of each segment from peers, even a swarm that gave "+
+			"every viewer's whole upload (%.2f× the stream on average) to the newest segment alone would finish it %.2f s after "+
+			"publication", want, up, want*r.Config.Segment.Seconds()/up)
+	}
+	return why
+}
+
+// uploadRatio is the viewers' mean upload over the stream rate
+// (consume-only viewers give none).
+func uploadRatio(cfg Config) float64 {
+	var up, share float64
+	for _, c := range cfg.Classes {
+		share += c.Share
+		if !c.ConsumeOnly {
+			up += c.Share * c.Upload
+		}
+	}
+	if share <= 0 {
+		return 0
+	}
+	return up / share
 }
 
 // cdnWhy names the largest share of the CDN bytes.
