@@ -211,6 +211,7 @@ func (e *Engine) leafPull(n *neighbour, s *segment) {
 	for k := range s.stripes {
 		st := &s.stripes[k]
 		if e.leafRoot(k) && !st.asked && !st.cdn && !s.complete(k) && s.have(n)&(1<<k) != 0 {
+			e.stats.LeafPulls++
 			e.pull(n, s, k)
 		}
 	}

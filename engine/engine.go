@@ -145,6 +145,7 @@ type Stats struct {
 	Segments       int64 `json:"segments"`
 	Late           int64 `json:"late_stripes"`  // stripes completed from the CDN at the deadline
 	LateSegments   int64 `json:"late_segments"` // segments of which something came at the deadline
+	LeafPulls      int64 `json:"leaf_pulls"`    // stripes a leaf root asked a neighbour for instead of the CDN (Config.LeafPull)
 	Dropped        int64 `json:"peers_dropped"`
 	BadBlocks      int64 `json:"bad_blocks"`      // blocks from peers that did not match their digest
 	PlaylistsSent  int64 `json:"playlists_sent"`  // shared with children

@@ -62,6 +62,11 @@ func leafPull(t *testing.T, serves bool) {
 	if !slices.Equal(asked, []int{1, 2, 3}) {
 		t.Fatalf("pulled stripes %v, want the leaf-rooted 1, 2, 3", asked)
 	}
+	var pulls int64
+	w.r.do(func() { pulls = b.eng.Stats().LeafPulls })
+	if pulls != 3 {
+		t.Errorf("leaf_pulls %d, want 3", pulls)
+	}
 	var early []string
 	w.r.do(func() { early = slices.Clone(w.o.requests) })
 	if len(early) != 0 {

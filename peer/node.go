@@ -45,14 +45,20 @@ type Config struct {
 	// keep this peer at the live edge and it roots no stripe, it polls the
 	// CDN's playlist every 3 target durations only (hls.FollowConfig).
 	SharePlaylists bool
-	ICEServers     []webrtc.ICEServer
-	RelayOnly      bool
-	Loopback       bool          // ICE on 127.0.0.1 only (tests, demo)
-	UDP            string        // the UDP socket's address
-	Neighbours     int           // links this peer opens, default 12
-	MaxLinks       int           // links accepted in all, default 30
-	GiveUp         time.Duration // a segment not ready this long after its deadline is skipped; default 10s
-	HTTPClient     hls.Doer      // default: hls.Source's
+	// LeafPull: a stripe this peer roots with no child in it is pulled
+	// from neighbours' spare upload instead of the CDN (engine.Config).
+	LeafPull bool
+	// Deadline: how long after a segment appears the player needs it; 0 =
+	// the engine's default, 2 segments (engine.Config).
+	Deadline   time.Duration
+	ICEServers []webrtc.ICEServer
+	RelayOnly  bool
+	Loopback   bool          // ICE on 127.0.0.1 only (tests, demo)
+	UDP        string        // the UDP socket's address
+	Neighbours int           // links this peer opens, default 12
+	MaxLinks   int           // links accepted in all, default 30
+	GiveUp     time.Duration // a segment not ready this long after its deadline is skipped; default 10s
+	HTTPClient hls.Doer      // default: hls.Source's
 	// TestCorrupt makes this peer flip every byte of the media it sends to
 	// other peers: a poisoner, for tests of integrity only.
 	TestCorrupt bool
@@ -138,7 +144,7 @@ func New(cfg Config) (*Node, error) {
 	self := engine.PeerID(fmt.Sprintf("local-%d", time.Now().UnixNano()))
 	n.eng = engine.New(engine.Config{Self: self, Stripes: cfg.Stripes, UploadCap: cfg.MaxUpload,
 		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == "", RootGrace: rootGrace,
-		MinMargin: minMargin, SharePlaylists: cfg.SharePlaylists},
+		MinMargin: minMargin, SharePlaylists: cfg.SharePlaylists, LeafPull: cfg.LeafPull, Deadline: cfg.Deadline},
 		n.clk, (*engineTransport)(n), (*engineSource)(n), (*enginePlayer)(n))
 	if cfg.Tracker != "" && !cfg.CDNOnly {
 		if err := n.startP2P(); err != nil {

@@ -26,6 +26,8 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	maxUpload := fs.String("max-upload", "0", "upload cap, bytes/s with optional k/M suffix or bits with kbit/Mbit (0 = 4x the stream)")
 	consume := fs.Bool("consume-only", false, "never upload (mobile, metered links)")
 	sharePl := fs.Bool("share-playlists", false, "pass playlists down the stripe trees; poll the CDN's every 3 target durations while they keep up")
+	leafPull := fs.Bool("leaf-pull", false, "a stripe this viewer roots with no child in it comes from neighbours' spare upload instead of the CDN (less CDN, more delay)")
+	deadline := fs.Duration("deadline", 0, "how long after a segment appears the player needs it; the CDN completes what peers have not brought by then (0: 2 segments)")
 	cdnOnly := fs.Bool("cdn-only", false, "no P2P at all (the comparison arm)")
 	corrupt := fs.Bool("test-corrupt", false, "TESTS ONLY: corrupt every piece sent to peers (a poisoner, to show integrity checks)")
 	ice := fs.String("ice", "", "STUN/TURN URLs, comma separated (turn:user:pass@host:port for credentials)")
@@ -56,7 +58,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	cfg := proxy.Config{Playlist: *playlist, Logger: log, Node: peer.Config{Tracker: *trackerURL, Swarm: *swarm,
 		Token: *token, Sources: splitList(*sources), Stripes: *stripes, MaxUpload: upload, ConsumeOnly: *consume, SharePlaylists: *sharePl,
 		CDNOnly: *cdnOnly, TestCorrupt: *corrupt, ICEServers: iceServers, RelayOnly: *relay, Loopback: *loopback, UDP: *udp,
-		Neighbours: *neighbours, MaxLinks: *maxLinks, Logger: log}}
+		Neighbours: *neighbours, MaxLinks: *maxLinks, LeafPull: *leafPull, Deadline: *deadline, Logger: log}}
 	srv, err := proxy.New(ctx, cfg)
 	if err != nil {
 		return err
