@@ -54,7 +54,7 @@ func (l *Loop) At(t time.Duration, f func()) func() {
 }
 
 // Post runs f at time t (not before now), with no way to cancel it: no
-// allocation beyond f (most events are messages in flight).
+// allocation beyond f.
 func (l *Loop) Post(t time.Duration, f func()) { l.post(t, fn(f)) }
 
 // post runs r at time t (not before now).

@@ -42,7 +42,7 @@ func (p *part) latency() time.Duration {
 	return d
 }
 
-// deliver runs f at t on to's part: now if it is this part, else at the next
+// deliver runs r at t on to's part: now if it is this part, else at the next
 // barrier (t is at least a lookahead away, so that is in time).
 func (p *part) deliver(to *part, t time.Duration, r runner) {
 	if to == p {
