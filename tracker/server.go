@@ -129,8 +129,11 @@ func (s *Server) close(ctx context.Context) error {
 	if s.integrity != nil {
 		s.integrity.Close()
 	}
-	s.cancel()
+	// Stop accepting first and let every handler in flight return (an
+	// upgrade hands its connection to the WebSocket pollers), then close the
+	// WebSockets and stop the pollers: stopping them under an upgrade races.
 	err := s.srv.Shutdown(ctx)
+	s.cancel()
 	if serr := <-s.errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
