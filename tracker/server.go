@@ -129,11 +129,8 @@ func (s *Server) close(ctx context.Context) error {
 	if s.integrity != nil {
 		s.integrity.Close()
 	}
-	// Stop accepting first and let every handler in flight return (an
-	// upgrade hands its connection to the WebSocket pollers), then close the
-	// WebSockets and stop the pollers: stopping them under an upgrade races.
-	err := s.srv.Shutdown(ctx)
 	s.cancel()
+	err := s.srv.Shutdown(ctx)
 	if serr := <-s.errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}

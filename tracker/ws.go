@@ -50,12 +50,17 @@ type msgHandler interface {
 
 // wsHub owns the pollers and finds each connection's state.
 type wsHub struct {
-	eng     *nbhttp.Engine
-	done    chan struct{}
-	mu      sync.RWMutex
-	conns   map[*websocket.Conn]*wsConn
-	pending map[*websocket.Conn][]wsMsg // messages that came before the connection was registered
-	gone    map[*websocket.Conn]bool    // closed before it was registered
+	eng  *nbhttp.Engine
+	done chan struct{}
+	// upgrading is held shared by each upgrade in flight and exclusively by
+	// stop, so the pollers never stop under an upgrade handing them its
+	// connection; stopped: upgrades after it are refused.
+	upgrading sync.RWMutex
+	stopped   bool
+	mu        sync.RWMutex
+	conns     map[*websocket.Conn]*wsConn
+	pending   map[*websocket.Conn][]wsMsg // messages that came before the connection was registered
+	gone      map[*websocket.Conn]bool    // closed before it was registered
 }
 
 type wsMsg struct {
@@ -86,6 +91,9 @@ func newWSHub(log *slog.Logger, inline bool, tick time.Duration) (*wsHub, error)
 
 func (h *wsHub) stop() {
 	close(h.done)
+	h.upgrading.Lock()
+	h.stopped = true
+	h.upgrading.Unlock()
 	h.eng.Stop()
 }
 
@@ -292,6 +300,12 @@ func (s *wsSink) Close(code int, reason string) {
 // messages to the handler made for it (pinging it every ping while it is
 // quiet); end runs once when it closes.
 func (h *handler) serveWS(w http.ResponseWriter, r *http.Request, ping time.Duration, mk func(*Session) msgHandler, end func(context.Context, *Session)) {
+	h.hub.upgrading.RLock()
+	defer h.hub.upgrading.RUnlock()
+	if h.hub.stopped {
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "tracker shutting down")
+		return
+	}
 	c, err := h.up.UpgradeAndTransferConnToPoller(w, r, nil)
 	if err != nil {
 		h.t.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
