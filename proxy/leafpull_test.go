@@ -12,7 +12,6 @@ import (
 	"github.com/p2phls/p2phls/peer"
 	"github.com/p2phls/p2phls/player"
 	"github.com/p2phls/p2phls/proxy"
-	"github.com/p2phls/p2phls/tracker"
 )
 
 // TestLeafRootsPullInARealSwarm: five viewers over pion on loopback, every
@@ -27,11 +26,7 @@ func TestLeafRootsPullInARealSwarm(t *testing.T) {
 	o := origin.New(origin.Config{Segment: time.Second})
 	cdn := httptest.NewServer(o)
 	defer cdn.Close()
-	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tr.Close(context.Background()) }()
+	tr := startTracker(t)
 	hashes := originHashes(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -68,12 +68,19 @@ func startStack(t *testing.T, seg time.Duration) *stack {
 	})
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
+	return &stack{origin: hs, o: o, tracker: startTracker(t)}
+}
+
+// startTracker runs an in-memory tracker on a free loopback port, closed when
+// the test ends.
+func startTracker(t *testing.T) *tracker.Server {
+	t.Helper()
 	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tr.Close(context.Background()) })
-	return &stack{origin: hs, o: o, tracker: tr}
+	return tr
 }
 
 func (s *stack) viewer(t *testing.T, ctx context.Context, playlist string) (*proxy.Server, *httptest.Server) {

@@ -16,7 +16,6 @@ import (
 	"github.com/p2phls/p2phls/peer"
 	"github.com/p2phls/p2phls/player"
 	"github.com/p2phls/p2phls/proxy"
-	"github.com/p2phls/p2phls/tracker"
 )
 
 // TestSharedPlaylistsSpareTheCDN: two swarms of 5 viewers on one origin in
@@ -41,11 +40,7 @@ func TestSharedPlaylistsSpareTheCDN(t *testing.T) {
 	}
 	cdn := httptest.NewServer(mux)
 	defer cdn.Close()
-	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tr.Close(context.Background()) }()
+	tr := startTracker(t)
 	hashes := originHashes(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
