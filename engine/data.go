@@ -181,7 +181,7 @@ func (e *Engine) pullRepair(s *segment) {
 			st.askedAt = st.got // the pull is coming in
 			continue
 		}
-		if n := e.holder(s, k); n != nil {
+		if n := e.holder(s, k, 0); n != nil {
 			e.pull(n, s, k)
 		}
 	}
@@ -217,18 +217,37 @@ func (e *Engine) leafPull(n *neighbour, s *segment) {
 	}
 }
 
+// pullHeld: a segment that appears after neighbours said they hold it (a
+// peer whose playlist is behind theirs) has its leaf-rooted stripes asked
+// for at once, of one of those holders each, rather than at the repair.
+func (e *Engine) pullHeld(s *segment) {
+	if !e.cfg.LeafPull || s.size < 0 || s.ready {
+		return
+	}
+	for k := range s.stripes {
+		st := &s.stripes[k]
+		if !e.leafRoot(k) || st.asked || st.cdn || s.complete(k) {
+			continue
+		}
+		if n := e.holder(s, k, int64(e.bitrate)); n != nil {
+			e.stats.LeafPulls++
+			e.pull(n, s, k)
+		}
+	}
+}
+
 // leafRoot reports that this peer roots stripe k and feeds no child in it.
 func (e *Engine) leafRoot(k int) bool { return e.up[k].root && len(e.children[k]) == 0 }
 
 // holder is a neighbour that said it holds stripe k of segment s and
-// uploads, drawn at random weighted by its upload (HELLO): pulls spread over
-// the holders instead of all landing on the first in id order, and more on
-// those with more spare upload.
-func (e *Engine) holder(s *segment, k int) *neighbour {
+// uploads at least least bytes/s, drawn at random weighted by its upload
+// (HELLO): pulls spread over the holders instead of all landing on the first
+// in id order, and more on those with more spare upload.
+func (e *Engine) holder(s *segment, k int, least int64) *neighbour {
 	var pick *neighbour
 	var seen int64
 	for _, n := range e.neighbours() {
-		if s.have(n)&(1<<k) != 0 && !n.consume {
+		if s.have(n)&(1<<k) != 0 && !n.consume && n.upload >= least {
 			w := max(1, n.upload>>10)
 			seen += w
 			if e.rng.Int64N(seen) < w {

@@ -107,3 +107,40 @@ func countRequests(ms []Message, seg string) int {
 	}
 	return n
 }
+
+// A leaf root whose playlist is behind its upstream's gets the pushed stripe
+// and the HAVE before the segment is in its playlist: it asks for the
+// stripes it roots as soon as the segment appears, not at the repair
+// half-way to the deadline. (A HAVE for a segment of which nothing has come
+// is not kept: a neighbour's HAVE for an old segment would then pass for the
+// newest.)
+func TestLeafRootPullsWhatItHeardOfBeforeItsPlaylist(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(3)
+		b := w.add(Config{Self: "b", Stripes: 4, LeafPull: true})
+		up := w.rootOfAllButStripeZero(b, true)
+		seg := w.o.segs[1]
+		id := segInfo(1, 0).ID
+		w.r.do(func() {
+			_, z := stripeBounds(int64(len(seg)), 0, 4)
+			push := Message{Type: TPiece, Seg: id, Size: uint32(len(seg)), Stripe: 0, Data: seg[:z]}
+			if err := b.eng.OnMessage(up.id, &push); err != nil {
+				t.Fatal(err)
+			}
+			_ = b.eng.OnMessage(up.id, &Message{Type: THave, Seg: id, Size: uint32(len(seg)), Have: 0xf})
+		})
+		time.Sleep(500 * time.Millisecond)
+		synctest.Wait()
+		if n := countRequests(up.received(), id); n != 0 {
+			t.Fatalf("%d requests before the segment was in the playlist", n)
+		}
+		w.publish(1, b)
+		time.Sleep(100 * time.Millisecond) // the repair comes at about 1.7 s
+		synctest.Wait()
+		var pulls int64
+		w.r.do(func() { pulls = b.eng.Stats().LeafPulls })
+		if n := countRequests(up.received(), id); n != 3 || pulls != 3 {
+			t.Fatalf("%d requests, leaf_pulls %d within 100 ms of the segment appearing, want 3 (stripes 1-3)", n, pulls)
+		}
+	})
+}

@@ -19,7 +19,7 @@ func TestNewNeighbourInheritsNoHaves(t *testing.T) {
 			if err := e.OnMessage("left", &m); err != nil {
 				t.Fatal(err)
 			}
-			if n := e.holder(s, 2); n == nil || n.id != "left" {
+			if n := e.holder(s, 2, 0); n == nil || n.id != "left" {
 				t.Fatalf("holder of stripe 2 = %v, want the neighbour that said HAVE", n)
 			}
 			old := e.nbrs["left"].slot
@@ -28,7 +28,7 @@ func TestNewNeighbourInheritsNoHaves(t *testing.T) {
 			if got := e.nbrs["came"].slot; got != old {
 				t.Fatalf("new neighbour took slot %d, want the freed slot %d", got, old)
 			}
-			if n := e.holder(s, 2); n != nil {
+			if n := e.holder(s, 2, 0); n != nil {
 				t.Fatalf("holder of stripe 2 = %s, which never said HAVE", n.id)
 			}
 			if h := s.have(e.nbrs["came"]); h != 0 {

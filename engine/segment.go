@@ -106,6 +106,7 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	s.repair = e.clk.AfterFunc(max(0, mid-e.clk.Now()), func() { e.pullRepair(s) })
 	e.improve()
 	e.feedRoots(s)
+	e.pullHeld(s)
 	e.checkReady(s)
 }
 

@@ -42,6 +42,11 @@ type Config struct {
 	ICEServers  []ICEServer `json:"iceServers,omitempty"`
 	Loopback    bool        `json:"loopback"` // ask for a media device so Chromium offers loopback candidates
 	CDNOnly     bool        `json:"cdnOnly"`
+	// What every browser viewer of the page does (P2PHls core options of
+	// the same names; docs/ARCHITECTURE.md, "Browser peer"):
+	UploadCap  int64 `json:"uploadCap,omitempty"`  // bytes/s; 0 = 4× the stream
+	LeafPull   bool  `json:"leafPull,omitempty"`   // leaf roots pull from neighbours instead of the CDN
+	DeadlineMS int64 `json:"deadlineMs,omitempty"` // the player needs a segment this long after it appears; 0 = 2 segments
 }
 
 // Built says whether the browser peer is in this binary.

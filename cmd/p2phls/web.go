@@ -22,6 +22,9 @@ func runWeb(ctx context.Context, args []string, stdout io.Writer) error {
 	trackerURL := fs.String("tracker", "", "tracker WebSocket URL, ws://host/v1/ws (empty: CDN only)")
 	ice := fs.String("ice", "", "ICE servers for browsers: stun:host:port,turn:user:pass@host:port")
 	loopback := fs.Bool("loopback", false, "ask browsers for a media device so Chromium offers loopback candidates (tests, demo)")
+	maxUpload := fs.String("max-upload", "0", "each browser viewer's upload cap, bytes/s with optional k/M suffix or bits with kbit/Mbit (0 = 4x the stream)")
+	leafPull := fs.Bool("leaf-pull", false, "a stripe a browser viewer roots with no child in it comes from neighbours' spare upload instead of the CDN (less CDN, more delay)")
+	deadline := fs.Duration("deadline", 0, "how long after a segment appears a browser's player needs it; the CDN completes what peers have not brought by then (0: 2 segments)")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -37,6 +40,14 @@ func runWeb(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	upload, err := parseRate(*maxUpload)
+	if err != nil {
+		return fmt.Errorf("web: --max-upload: %w", err)
+	}
+	if *deadline < 0 {
+		return fmt.Errorf("web: --deadline %v: want >= 0", *deadline)
+	}
+	cfg.UploadCap, cfg.LeafPull, cfg.DeadlineMS = upload, *leafPull, deadline.Milliseconds()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("web: listen: %w", err)

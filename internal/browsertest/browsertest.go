@@ -37,6 +37,9 @@ type Page struct {
 		BytesP2P      int64 `json:"bytes_p2p"`
 		BytesUploaded int64 `json:"bytes_uploaded"`
 		Peers         int   `json:"peers"`
+		LeafPulls     int64 `json:"leaf_pulls"`
+		Roots         int   `json:"root_stripes"`
+		CDNDeadline   int64 `json:"bytes_cdn_deadline"`
 	} `json:"stats"`
 	Fed []Fed `json:"fed"`
 }

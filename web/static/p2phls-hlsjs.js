@@ -19,6 +19,8 @@
     stripes: 0, // 0: the engine's default
     uploadCap: 0, // bytes/s, 0: 4x the stream
     isP2PUploadDisabled: false, // consume-only (mobile)
+    leafPull: false, // a stripe this viewer roots with no child in it comes from neighbours, not the CDN (less CDN, more delay)
+    deadlineMs: 0, // the player needs a segment this long after it appears (0: 2 segments); the CDN completes the rest then
     isP2PDisabled: false,
     swarmToken: "",
     segmentTimeoutMs: 30000,
@@ -59,6 +61,7 @@
         relayOnly: !!(this.cfg.rtcConfig && this.cfg.rtcConfig.iceTransportPolicy === "relay"),
         stripes: this.cfg.stripes, maxUpload: this.cfg.uploadCap,
         consumeOnly: this.cfg.isP2PUploadDisabled, token: this.cfg.swarmToken, logLevel: this.cfg.logLevel,
+        leafPull: !!this.cfg.leafPull, deadlineMs: this.cfg.deadlineMs,
       }));
       if (err) throw new Error(err);
       this.api = api;

@@ -4,7 +4,7 @@
 // compiled to WebAssembly, behind a small JavaScript API that the hls.js
 // integration (web/static/p2phls-hlsjs.js) calls:
 //
-//	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel
+//	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel, leafPull, deadlineMs
 //	p2phls.playlist(url) → Promise<string|null>    the origin's playlist without the tail not ready here
 //	p2phls.segment(url, start, end) → Promise<Uint8Array|null>  null: not this peer's (use the CDN)
 //	p2phls.stats() → string          JSON: the sum over the renditions being played, and each one
@@ -41,6 +41,8 @@ type options struct {
 	RelayOnly   bool               `json:"relayOnly"` // TURN only: peers never learn this viewer's address
 	Token       string             `json:"token"`
 	LogLevel    string             `json:"logLevel"`
+	LeafPull    bool               `json:"leafPull"`   // peer.Config.LeafPull
+	DeadlineMS  int64              `json:"deadlineMs"` // peer.Config.Deadline; 0 = 2 segments
 }
 
 const idleStop = time.Minute
@@ -90,6 +92,9 @@ func (b *bridge) configure(_ js.Value, args []js.Value) any {
 	if err := json.Unmarshal([]byte(args[0].String()), &o); err != nil {
 		return fmt.Sprintf("configure: %v", err)
 	}
+	if o.DeadlineMS < 0 || o.MaxUpload < 0 {
+		return "configure: deadlineMs and maxUpload must be >= 0"
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.opt = o
@@ -108,6 +113,7 @@ func (b *bridge) node(url string) (*peer.Node, error) {
 	o := b.opt
 	n, err := peer.New(peer.Config{Playlist: url, Tracker: o.Tracker, ICEServers: o.ICEServers,
 		Stripes: o.Stripes, MaxUpload: o.MaxUpload, ConsumeOnly: o.ConsumeOnly, Token: o.Token, RelayOnly: o.RelayOnly,
+		LeafPull: o.LeafPull, Deadline: time.Duration(o.DeadlineMS) * time.Millisecond,
 		Logger: b.log.With("playlist", url)})
 	if err != nil {
 		return nil, err
@@ -179,6 +185,9 @@ type total struct {
 	Segments      int64   `json:"segments"`
 	Offload       float64 `json:"offload"`
 	DelayP95MS    float64 `json:"extra_delay_p95_ms"` // the worst rendition's
+	LeafPulls     int64   `json:"leaf_pulls"`
+	Roots         int     `json:"root_stripes"`
+	CDNDeadline   int64   `json:"bytes_cdn_deadline"`
 }
 
 // stats is the total and each rendition's own counters.
@@ -197,6 +206,9 @@ func (b *bridge) stats(js.Value, []js.Value) any {
 		sum.Stalls += s.Stalls
 		sum.Peers += s.Peers
 		sum.Segments += s.Segments
+		sum.LeafPulls += s.Engine.LeafPulls
+		sum.Roots += s.Engine.Roots
+		sum.CDNDeadline += s.Engine.CDNDeadline
 		sum.DelayP95MS = max(sum.DelayP95MS, s.DelayP95MS)
 	}
 	if t := sum.BytesCDN + sum.BytesP2P; t > 0 {
