@@ -55,6 +55,7 @@ func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
 		e.forward(s, k, from, fresh)
 	}
 	if s.complete(k) {
+		e.noteDone(s, k, n)
 		if n != nil && e.up[k].peer == n.id {
 			e.up[k].late = 0 // the upstream delivered in time
 		} else {
@@ -135,6 +136,7 @@ func (e *Engine) checkReady(s *segment) {
 			e.send(id, &have)
 		}
 	}
+	e.tellDone(s)
 	e.pl.Ready(s.info, all)
 }
 

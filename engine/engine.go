@@ -162,6 +162,7 @@ type Engine struct {
 	tr        Transport
 	src       Source
 	pl        Player
+	watch     StripeWatcher // pl, if it watches stripes
 	self      uint32
 	gone      map[uint32]time.Duration // hashes of neighbours lost lately, until when their subtrees are suspect
 	rng       *rand.Rand
@@ -221,6 +222,7 @@ func New(cfg Config, clk Clock, tr Transport, src Source, pl Player) *Engine {
 		rng: rand.New(rand.NewPCG(cfg.Seed, uint64(Hash(cfg.Self)))), homeK: -1,
 		nbrs: map[PeerID]*neighbour{}, segs: map[string]*segment{}, bitrate: float64(cfg.Bitrate),
 		up: make([]upstream, cfg.Stripes), children: make([]peerSet, cfg.Stripes)}
+	e.watch, _ = pl.(StripeWatcher)
 	return e
 }
 

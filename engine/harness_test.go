@@ -48,6 +48,19 @@ type tpeer struct {
 	o     *origin
 	inbox []Message      // for a hand-driven peer (no engine)
 	lists map[uint32]int // shared playlists taken, by newest (PlaylistTaker)
+	done  []doneRec      // stripes as they came (StripeWatcher)
+}
+
+type doneRec struct {
+	seq   int64
+	k     int
+	via   Via
+	depth int
+	at    time.Duration
+}
+
+func (p *tpeer) StripeDone(seg SegmentInfo, k int, via Via, depth int, at time.Duration) {
+	p.done = append(p.done, doneRec{seg.Seq, k, via, depth, at})
 }
 
 // OnPlaylist takes a shared playlist and, as a host that accepted it would,

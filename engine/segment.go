@@ -24,12 +24,15 @@ type segment struct {
 
 type stripe struct {
 	pieces  [][]byte
-	got     int64    // contiguous bytes held from the stripe's start
-	ok      int64    // of which usable: checked against the digests, or trusted (all of got without integrity)
-	from    []PeerID // who sent the bytes past ok
-	cdn     bool     // a CDN completion is under way
-	asked   bool     // a pull was sent
-	askedAt int64    // got when the last pull was sent or seen moving
+	got     int64         // contiguous bytes held from the stripe's start
+	ok      int64         // of which usable: checked against the digests, or trusted (all of got without integrity)
+	from    []PeerID      // who sent the bytes past ok
+	cdn     bool          // a CDN completion is under way
+	asked   bool          // a pull was sent
+	askedAt int64         // got when the last pull was sent or seen moving
+	doneAt  time.Duration // when it was complete, how, and the depth if pushed (StripeWatcher)
+	via     Via
+	depth   uint8
 }
 
 // stripeBounds is stripe k's byte range in a segment of size bytes.

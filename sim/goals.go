@@ -61,6 +61,7 @@ func (r *Report) delayWhy(want float64) string {
 		"of a tree adds a piece's time at every parent; %.1f%% of segments waited for a completion from the CDN at their deadline; "+
 		"a lower --utilization and a shorter --deadline trade offload for delay (docs/BENCHMARKS.md, \"Offload against delay\")",
 		r.ExtraDelayP95Ms-1000, r.P2P.DelayP05Ms/1000, r.CDNOnly.DelayP05Ms/1000, u*r.Config.Segment.Seconds(), u, 100*r.LateShare)
+	why += r.Stripes.depthWhy()
 	if up := uploadRatio(r.Config); up > 0 {
 		why += fmt.Sprintf("; the fluid bound: with the offload goal's %.3f of each segment from peers, even a swarm that gave "+
 			"every viewer's whole upload (%.2f× the stream on average) to the newest segment alone would finish it %.2f s after "+

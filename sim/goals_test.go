@@ -12,7 +12,10 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 	r := Report{Config: cfg, Ceiling: 0.999, UploadCeiling: uploadCeiling(cfg), Offload: 0.6,
 		BytesCDN: 100, CDNRoot: 80, CDNDeadline: 15, CDNStart: 5, ExtraDelayP95Ms: 2500,
 		Stalls: 3, StallRatio: 0.002, CDNOnly: Arm{StallRatio: 0, DelayP05Ms: 400}, P2P: Arm{DelayP05Ms: 1950}, LateShare: 0.062,
-		RootCauses: map[string]int{"full": 30, "depth": 10}}
+		RootCauses: map[string]int{"full": 30, "depth": 10},
+		Stripes: &StripeFigures{Depth: []DepthSpread{{1, Spread{300, 1670, 2500}, 10}, {4, Spread{300, 2150, 3000}, 30},
+			{7, Spread{300, 2630, 3300}, 50}, {8, Spread{2, 2500, 3000}, 0}},
+			LastVia: map[string]int64{"push": 90, "cdn_deadline": 10}}}
 	g := r.goals()
 	if len(g) != 3 || g[0].Met || g[1].Met || g[2].Met {
 		t.Fatalf("every goal missed, got %+v", g)
@@ -29,6 +32,9 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 	}
 	for _, want := range []string{"over by 1500 ms", "fastest 5% of segments were ready 1.95 s after publication (CDN-only arm 0.40 s)",
 		"1.6 s at u = 0.80", "6.2% of segments waited for a completion from the CDN at their deadline",
+		// depth 8 holds under 1 % of the pushed stripes: the levels run to 7
+		"complete 1.67 s after publication at depth 1 (p50) and 2.63 s at depth 7: 160 ms per level",
+		"came down 50% of segments' trees from depth 5 or more and from the deadline completion for 10%",
 		// 0.4 × 2 + 0.4 × 0.7 + 0.1 × 2 (unreachable) = 1.28× the stream; 0.97 × 2 s ÷ 1.28 = 1.52 s
 		"1.28× the stream on average) to the newest segment alone would finish it 1.52 s after publication"} {
 		if !strings.Contains(g[2].Why, want) {

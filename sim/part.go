@@ -27,6 +27,7 @@ type part struct {
 	cdnBytes    int64
 	errors      int64
 	corrupt     int64
+	tally       tally // how stripes came (stripes.go)
 }
 
 // latency is one message's one-way trip: half the RTT, jitter, a loss.

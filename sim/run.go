@@ -59,6 +59,7 @@ type Report struct {
 	ProtocolErrors int64          `json:"protocol_errors"`
 	Events         int64          `json:"events"`
 	WallSeconds    float64        `json:"wall_seconds"`
+	Stripes        *StripeFigures `json:"stripes,omitempty"` // P2P arm: how and when stripes came
 	Goals          []Goal         `json:"goals"`
 	Timeline       []Point        `json:"timeline"`
 }
@@ -103,6 +104,7 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 		r.LateShare = float64(late) / float64(segs)
 	}
 	r.RootCauses = p2p.rootCauses()
+	r.Stripes = p2p.stripeFigures()
 	media = r.BytesP2P + r.BytesCDN
 	if media > 0 {
 		r.Offload = float64(r.BytesP2P) / float64(media)
