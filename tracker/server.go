@@ -45,6 +45,7 @@ type Server struct {
 	cancel    context.CancelFunc
 	integrity *integrity.Service
 	errc      chan error
+	log       *slog.Logger
 	once      sync.Once
 	err       error
 }
@@ -92,7 +93,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 		t.Shutdown(context.Background())
 		return nil, err
 	}
-	s := &Server{Tracker: t, Addr: ln.Addr().String(), store: store, ln: ln, cancel: cancel, errc: make(chan error, 1), integrity: svc,
+	s := &Server{Tracker: t, Addr: ln.Addr().String(), store: store, ln: ln, cancel: cancel, errc: make(chan error, 1), integrity: svc, log: cfg.Logger,
 		srv: &http.Server{Handler: hd, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { s.errc <- s.srv.Serve(ln) }()
 	cfg.Logger.Info("tracker listening", "addr", s.Addr, "node", t.Node(), "store", storeName(cfg.RedisURL))
@@ -131,6 +132,12 @@ func (s *Server) close(ctx context.Context) error {
 	}
 	s.cancel()
 	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// a client that dialled but never sent a request keeps its connection
+		// "new" for 5 s; the caller's deadline wins: close what is left
+		s.log.Warn("tracker connections still open at the shutdown deadline: closed", "err", err)
+		err = s.srv.Close()
+	}
 	if serr := <-s.errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}

@@ -2,8 +2,10 @@ package tracker_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -58,4 +60,29 @@ func TestWebSocketsRefusedOncePollersStop(t *testing.T) {
 		t.Fatalf("GET /v1/swarms after the stop: %v %v", err, resp)
 	}
 	resp.Body.Close()
+}
+
+// A client that dialled the tracker but never sent a request keeps its
+// connection "new" for 5 s; Close with a shorter deadline still succeeds and
+// closes it.
+func TestCloseDoesNotWaitForASilentClient(t *testing.T) {
+	s, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond) // accepted by the server
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Fatalf("Close with a silent client connected: %v", err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil || os.IsTimeout(err) {
+		t.Fatalf("the silent client's connection is still open: read %v", err)
+	}
 }

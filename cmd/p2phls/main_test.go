@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -164,6 +165,8 @@ func TestEnvOverridesFlags(t *testing.T) {
 func TestDemoStartsOriginAndTracker(t *testing.T) {
 	cmd := exec.Command(binPath, "demo", "--origin", "127.0.0.1:0", "--tracker", "127.0.0.1:0", "--web", "127.0.0.1:0",
 		"--viewer-listen", "127.0.0.1:0", "--viewers", "2")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -221,7 +224,7 @@ func TestDemoStartsOriginAndTracker(t *testing.T) {
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("demo exit after SIGTERM: %v", err)
+		t.Fatalf("demo exit after SIGTERM: %v\n%s", err, lastLines(stderr.String(), 20))
 	}
 }
 
@@ -238,4 +241,10 @@ func relay(t *testing.T, from, to *websocket.Conn, toID, fromID string) {
 	if err := wsjson.Read(ctx, to, &m); err != nil || m["type"] != "signal" || m["from"] != fromID {
 		t.Fatalf("relay across nodes: got %v, %v", m, err)
 	}
+}
+
+// lastLines is the end of a log, for a failure message.
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }

@@ -65,10 +65,22 @@ func serveListener(ctx context.Context, log *slog.Logger, name string, ln net.Li
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	return shutdown(log, name, srv, 5*time.Second)
+}
+
+// shutdown lets srv's requests finish for up to grace, then closes whatever
+// is still open: a client that dialled but never sent its request keeps a
+// connection "new" for 5 s, and SIGTERM must not wait on it or fail for it.
+func shutdown(log *slog.Logger, name string, srv *http.Server, grace time.Duration) error {
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn(name+" connections still open after the grace period: closed", "grace", grace)
+		err = srv.Close()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s: shutdown: %w", name, err)
 	}
 	return nil
 }
