@@ -132,26 +132,27 @@ func (c *Config) defaults() {
 
 // Stats are a peer's counters (DESIGN §4 words).
 type Stats struct {
-	BytesCDN       int64 `json:"bytes_cdn"`
-	CDNStart       int64 `json:"bytes_cdn_start"`    // of which: fast start
-	CDNRoot        int64 `json:"bytes_cdn_root"`     // of which: stripes this peer is a root of
-	CDNDeadline    int64 `json:"bytes_cdn_deadline"` // of which: completions at the deadline
-	BytesP2P       int64 `json:"bytes_p2p"`
-	BytesUploaded  int64 `json:"bytes_uploaded"`
-	BytesWasted    int64 `json:"bytes_wasted"` // received twice
-	CDNRequests    int64 `json:"cdn_requests"`
-	CDNErrors      int64 `json:"cdn_errors"`
-	ControlSent    int64 `json:"control_bytes_sent"`
-	Segments       int64 `json:"segments"`
-	Late           int64 `json:"late_stripes"`  // stripes completed from the CDN at the deadline
-	LateSegments   int64 `json:"late_segments"` // segments of which something came at the deadline
-	LeafPulls      int64 `json:"leaf_pulls"`    // stripes a leaf root asked a neighbour for instead of the CDN (Config.LeafPull)
-	Dropped        int64 `json:"peers_dropped"`
-	BadBlocks      int64 `json:"bad_blocks"`      // blocks from peers that did not match their digest
-	PlaylistsSent  int64 `json:"playlists_sent"`  // shared with children
-	PlaylistsTaken int64 `json:"playlists_taken"` // from upstreams, handed to the host
-	Children       int   `json:"children"`
-	Roots          int   `json:"root_stripes"`
+	BytesCDN        int64 `json:"bytes_cdn"`
+	CDNStart        int64 `json:"bytes_cdn_start"`    // of which: fast start
+	CDNRoot         int64 `json:"bytes_cdn_root"`     // of which: stripes this peer is a root of
+	CDNDeadline     int64 `json:"bytes_cdn_deadline"` // of which: completions at the deadline
+	BytesP2P        int64 `json:"bytes_p2p"`
+	BytesUploaded   int64 `json:"bytes_uploaded"`
+	BytesWasted     int64 `json:"bytes_wasted"` // received twice
+	CDNRequests     int64 `json:"cdn_requests"`
+	CDNErrors       int64 `json:"cdn_errors"`
+	ControlSent     int64 `json:"control_bytes_sent"`
+	Segments        int64 `json:"segments"`
+	Late            int64 `json:"late_stripes"`  // stripes completed from the CDN at the deadline
+	LateSegments    int64 `json:"late_segments"` // segments of which something came at the deadline
+	LeafPulls       int64 `json:"leaf_pulls"`    // stripes a leaf root asked a neighbour for instead of the CDN (Config.LeafPull)
+	Dropped         int64 `json:"peers_dropped"`
+	SilentUpstreams int64 `json:"silent_upstreams"` // stripes completed from the CDN early: the upstream was silent through a ping (liveness.go)
+	BadBlocks       int64 `json:"bad_blocks"`       // blocks from peers that did not match their digest
+	PlaylistsSent   int64 `json:"playlists_sent"`   // shared with children
+	PlaylistsTaken  int64 `json:"playlists_taken"`  // from upstreams, handed to the host
+	Children        int   `json:"children"`
+	Roots           int   `json:"root_stripes"`
 }
 
 // Engine is one peer.
@@ -204,6 +205,8 @@ type neighbour struct {
 	failed  int           // consecutive failures as an upstream
 	retryAt time.Duration // not chosen as upstream before
 	slot    int           // index of its HAVE bits in each segment's haves
+	heard   time.Duration // when it last sent anything
+	pingAt  time.Duration // when it was last pinged for silence (liveness.go)
 }
 
 type upstream struct {
@@ -323,6 +326,7 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 	if n == nil {
 		return nil // raced with removal
 	}
+	n.heard = e.clk.Now()
 	if int(m.Stripe) >= e.cfg.Stripes && (m.Type >= TSubscribe && m.Type <= TReject || m.Type == TPiece || m.Type == TRequest) {
 		return ErrWire
 	}

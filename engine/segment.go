@@ -110,6 +110,7 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 	e.improve()
 	e.feedRoots(s)
 	e.pullHeld(s)
+	e.watchUpstreams(s)
 	e.checkReady(s)
 }
 
@@ -260,10 +261,23 @@ func (e *Engine) complete(s *segment) {
 	}
 	for k := range s.stripes {
 		if !s.complete(k) {
-			e.stats.Late++
-			e.fetchStripe(s, k, whyDeadline)
+			e.completeStripe(s, k)
 		}
 	}
+}
+
+// completeStripe fetches what stripe k of s lacks from the CDN now, as the
+// deadline would.
+func (e *Engine) completeStripe(s *segment, k int) {
+	if s.stripes[k].cdn {
+		return
+	}
+	if !s.late {
+		s.late = true
+		e.stats.LateSegments++
+	}
+	e.stats.Late++
+	e.fetchStripe(s, k, whyDeadline)
 }
 
 // lateDrops is how many deadlines in a row an upstream may miss before it
