@@ -23,18 +23,20 @@ func TestSilentUpstreamIsPingedThenCompletedFromTheCDN(t *testing.T) {
 		for s := int64(0); s <= 12; s++ {
 			if s == 9 {
 				for _, p := range ps {
-					if n := p.eng.Stats().SilentUpstreams; n != 0 {
+					if n := silentUpstreams(w, p); n != 0 {
 						t.Fatalf("%s completed %d stripes early in a healthy swarm", p.id, n)
 					}
 				}
-				for _, p := range ps[:4] {
-					for k := range 4 {
-						if up, _ := p.eng.Upstream(k); up == victim.id {
-							fed[p] = append(fed[p], k)
+				w.r.do(func() {
+					for _, p := range ps[:4] {
+						for k := range 4 {
+							if up, _ := p.eng.Upstream(k); up == victim.id {
+								fed[p] = append(fed[p], k)
+							}
 						}
 					}
-				}
-				w.r.do(func() { victim.frozen = true })
+					victim.frozen = true
+				})
 			}
 			avail[s] = w.r.Now()
 			w.publish(s, ps...)
@@ -53,12 +55,12 @@ func TestSilentUpstreamIsPingedThenCompletedFromTheCDN(t *testing.T) {
 			}
 			ks, ok := fed[p]
 			if !ok {
-				if n := p.eng.Stats().SilentUpstreams; n != 0 {
+				if n := silentUpstreams(w, p); n != 0 {
 					t.Errorf("%s, not fed by the hung peer, completed %d stripes early", p.id, n)
 				}
 				continue
 			}
-			if p.eng.Stats().SilentUpstreams == 0 {
+			if silentUpstreams(w, p) == 0 {
 				t.Errorf("%s never found its hung upstream silent", p.id)
 			}
 			// the deadline completion would start at 4 s less twice the CDN time
@@ -71,4 +73,10 @@ func TestSilentUpstreamIsPingedThenCompletedFromTheCDN(t *testing.T) {
 			}
 		}
 	})
+}
+
+// silentUpstreams reads p's count on the reactor, where its engine runs.
+func silentUpstreams(w *tworld, p *tpeer) (n int64) {
+	w.r.do(func() { n = p.eng.Stats().SilentUpstreams })
+	return n
 }
