@@ -251,10 +251,7 @@ func (e *Engine) complete(s *segment) {
 	if s.ready {
 		return
 	}
-	if !s.late {
-		s.late = true
-		e.stats.LateSegments++
-	}
+	e.markLate(s)
 	if s.size < 0 {
 		e.fetchWhole(s, whyDeadline)
 		return
@@ -272,12 +269,17 @@ func (e *Engine) completeStripe(s *segment, k int) {
 	if s.stripes[k].cdn {
 		return
 	}
+	e.markLate(s)
+	e.stats.Late++
+	e.fetchStripe(s, k, whyDeadline)
+}
+
+// markLate counts s once among the segments completed from the CDN late.
+func (e *Engine) markLate(s *segment) {
 	if !s.late {
 		s.late = true
 		e.stats.LateSegments++
 	}
-	e.stats.Late++
-	e.fetchStripe(s, k, whyDeadline)
 }
 
 // lateDrops is how many deadlines in a row an upstream may miss before it
