@@ -54,9 +54,12 @@ func (s *Session) unwatch() {
 // Publish sends msg to every peer of swarm joined on this node.
 func (t *Tracker) Publish(swarm string, msg []byte) {
 	t.mu.Lock()
-	to := make([]*Session, 0, len(t.swarm[swarm]))
-	for s := range t.swarm[swarm] {
-		to = append(to, s)
+	var to []*Session
+	if ls := t.swarm[swarm]; ls != nil {
+		to = make([]*Session, 0, len(ls.members))
+		for s := range ls.members {
+			to = append(to, s)
+		}
 	}
 	t.mu.Unlock()
 	for _, s := range to {

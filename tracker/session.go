@@ -24,9 +24,10 @@ type Session struct {
 	lim     *rate.Limiter
 	viol    int
 	joined  bool
-	peer    peerstore.Peer
 	closed  bool
-	watched bool   // holds a watch of the swarm's integrity digests
+	watched bool  // holds a watch of the swarm's integrity digests
+	at      int32 // index in Tracker.all (guarded by t.mu)
+	peer    peerstore.Peer
 	ip      *perIP // its address's count and message budget
 }
 
@@ -134,7 +135,7 @@ func (s *Session) join(ctx context.Context, m Message) error {
 		}
 	}
 	key := randomID(12)
-	p := peerstore.Peer{ID: id, Swarm: m.Swarm, Node: s.t.cfg.Node, Joined: s.t.cfg.Now(), UploadCap: m.UploadCap, Key: key}
+	p := peerstore.Peer{ID: id, Swarm: sharedSwarm(s.t, m.Swarm), Node: s.t.cfg.Node, Joined: s.t.cfg.Now(), UploadCap: m.UploadCap, Key: key}
 	if err := s.t.cfg.Store.Put(ctx, p, s.t.ttl()); err != nil {
 		s.t.log.Warn("join failed: store", "err", err)
 		return protoErr(CodeUnavailable, "peer registry unavailable; retry later")
@@ -225,7 +226,7 @@ func (s *Session) Disconnect(ctx context.Context) {
 	}
 	s.closed = true
 	s.t.mu.Lock()
-	delete(s.t.all, s)
+	s.t.forget(s)
 	if s.ip != nil {
 		s.t.release(hostOf(s.remote))
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,9 +59,9 @@ type Tracker struct {
 	log   *slog.Logger
 	m     *Metrics
 	mu    sync.Mutex
-	local map[string]*Session              // joined sessions by peer id
-	swarm map[string]map[*Session]struct{} // the same, by swarm (Publish)
-	all   map[*Session]struct{}
+	local map[string]*Session    // joined sessions by peer id
+	swarm map[string]*localSwarm // the same, by swarm (Publish)
+	all   []*Session             // every connection; each knows its index (Session.at)
 	stop  func()
 	wg    sync.WaitGroup    // connection writers, flushed on Shutdown
 	down  bool              // Shutdown began: no new connection (guarded by mu)
@@ -81,7 +82,7 @@ func New(ctx context.Context, cfg Config) (*Tracker, error) {
 	}
 	setDefaults(&cfg)
 	t := &Tracker{cfg: cfg, log: cfg.Logger.With("node", cfg.Node), m: cfg.Metrics,
-		local: map[string]*Session{}, all: map[*Session]struct{}{}, swarm: map[string]map[*Session]struct{}{},
+		local: map[string]*Session{}, swarm: map[string]*localSwarm{},
 		ips:   map[string]*perIP{},
 		guard: guard{reports: map[string]map[string]bool{}, banned: map[string]time.Time{}}, done: make(chan struct{}), quit: make(chan struct{})}
 	stop, err := cfg.Bus.Subscribe(ctx, cfg.Node, t.deliver)
@@ -230,7 +231,7 @@ func (t *Tracker) Connect(sink Sink, remote string, writer func()) (*Session, er
 		return nil, err
 	}
 	s.ip = ip
-	t.all[s] = struct{}{}
+	s.at, t.all = int32(len(t.all)), append(t.all, s)
 	if writer != nil {
 		t.wg.Add(1) // under mu: never concurrent with Shutdown's Wait
 		go func() { defer t.wg.Done(); writer() }()
@@ -245,10 +246,7 @@ func (t *Tracker) Connect(sink Sink, remote string, writer func()) (*Session, er
 func (t *Tracker) Shutdown(ctx context.Context) {
 	t.mu.Lock()
 	t.down = true
-	sessions := make([]*Session, 0, len(t.all))
-	for s := range t.all {
-		sessions = append(sessions, s)
-	}
+	sessions := slices.Clone(t.all)
 	t.mu.Unlock()
 	bye := encode(noticeMsg{Type: "shutdown", Message: "tracker node going away; reconnect"})
 	for _, s := range sessions {
@@ -288,6 +286,36 @@ func (t *Tracker) Ranked(ctx context.Context, swarm, exclude string, n int) ([]p
 // a join or an announce costs the same in a swarm of a million.
 func rankPool(n int) int { return 4*n + 1 }
 
+// localSwarm is the sessions of one swarm joined on this node, and the
+// swarm's id, which new members of the swarm share (sharedSwarm).
+type localSwarm struct {
+	id      string
+	members map[*Session]struct{}
+}
+
+// forget removes s from the connections (if Connect made it). Under t.mu.
+func (t *Tracker) forget(s *Session) {
+	if int(s.at) >= len(t.all) || t.all[s.at] != s {
+		return
+	}
+	last := t.all[len(t.all)-1]
+	t.all[s.at], last.at = last, s.at
+	t.all[len(t.all)-1] = nil
+	t.all = t.all[:len(t.all)-1]
+}
+
+// sharedSwarm is swarm id as a string: the very string the swarm's members
+// on this node hold when it has some, so that thousands of members share
+// one copy (and a []byte id is looked up without a copy).
+func sharedSwarm[T string | []byte](t *Tracker, id T) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ls := t.swarm[string(id)]; ls != nil {
+		return ls.id
+	}
+	return string(id)
+}
+
 // addLocal makes s the local session of its peer id (a pinned id joined
 // again: the newer wins). Under t.mu.
 func (t *Tracker) addLocal(s *Session) {
@@ -296,10 +324,12 @@ func (t *Tracker) addLocal(s *Session) {
 		t.removeLocal(old)
 	}
 	t.local[s.peer.ID] = s
-	if t.swarm[s.peer.Swarm] == nil {
-		t.swarm[s.peer.Swarm] = map[*Session]struct{}{}
+	ls := t.swarm[s.peer.Swarm]
+	if ls == nil {
+		ls = &localSwarm{id: s.peer.Swarm, members: map[*Session]struct{}{}}
+		t.swarm[ls.id] = ls
 	}
-	t.swarm[s.peer.Swarm][s] = struct{}{}
+	ls.members[s] = struct{}{}
 }
 
 // removeLocal forgets s. Under t.mu.
@@ -307,9 +337,9 @@ func (t *Tracker) removeLocal(s *Session) {
 	if t.local[s.peer.ID] == s {
 		delete(t.local, s.peer.ID)
 	}
-	if m := t.swarm[s.peer.Swarm]; m != nil {
-		delete(m, s)
-		if len(m) == 0 {
+	if ls := t.swarm[s.peer.Swarm]; ls != nil {
+		delete(ls.members, s)
+		if len(ls.members) == 0 {
 			delete(t.swarm, s.peer.Swarm)
 		}
 	}

@@ -87,13 +87,7 @@ type wtConn struct {
 	t      *Tracker
 	conn   *Session // the connection: limits, counts; the member of its first swarm
 	mu     sync.Mutex
-	swarms []wtMember
-}
-
-// wtMember is the connection's Session in swarm ih.
-type wtMember struct {
-	ih string
-	s  *Session
+	swarms []*Session // its members; each one's peer.Swarm says which swarm
 }
 
 func newWTConn(t *Tracker, conn *Session) *wtConn { return &wtConn{t: t, conn: conn} }
@@ -110,20 +104,41 @@ func binary20(s string) bool {
 	return n == 20
 }
 
-// hex20 is the hex of a 20-character binary string.
-func hex20(s string) string {
-	b := make([]byte, 0, 20)
+// appendHex20 appends the hex of a 20-character binary string.
+func appendHex20(dst []byte, s string) []byte {
+	var raw [20]byte
+	n := 0
 	for _, r := range s {
-		b = append(b, byte(r))
+		if n < len(raw) {
+			raw[n], n = byte(r), n+1
+		}
 	}
-	return hex.EncodeToString(b)
+	return hex.AppendEncode(dst, raw[:n])
 }
 
-func wtSwarm(ih string) string { return "wt-" + hex20(ih) }
+// wtSwarmBuf is room for a swarm id: "wt-" and 40 hex digits.
+type wtSwarmBuf [3 + 40]byte
+
+// appendWTSwarm appends the store's swarm id of info_hash ih.
+func appendWTSwarm(dst []byte, ih string) []byte {
+	return appendHex20(append(dst, "wt-"...), ih)
+}
+
+// wtSwarm is the store's swarm id of info_hash ih: the very string of that
+// swarm's members on this node when it has some, so that the thousands of
+// members of a swarm share one copy rather than holding 48 bytes each.
+func (t *Tracker) wtSwarm(ih string) string {
+	var b wtSwarmBuf
+	return sharedSwarm(t, appendWTSwarm(b[:0], ih))
+}
 
 // wtID is a member's id in the store: peer and swarm, since one client may
 // announce several swarms with one peer_id.
-func wtID(peer, ih string) string { return hex20(peer) + "." + hex20(ih)[:16] }
+func wtID(peer, ih string) string {
+	var b [40 + 1 + 40]byte
+	id := appendHex20(append(appendHex20(b[:0], peer), '.'), ih)
+	return string(id[:40+1+16])
+}
 
 // Handle takes one message.
 func (c *wtConn) Handle(ctx context.Context, raw []byte) {
@@ -182,7 +197,7 @@ func (c *wtConn) announce(ctx context.Context, m wtMsg) {
 		c.relayAnswer(ctx, s, ih, m)
 		return
 	}
-	c.reply(ctx, ih)
+	c.reply(ctx, s.peer.Swarm, ih)
 	c.relayOffers(ctx, s, ih, m)
 }
 
@@ -200,7 +215,7 @@ func (c *wtConn) member(ctx context.Context, ih, peer string) (*Session, error) 
 		return nil, fmt.Errorf("more than %d swarms on one connection", wtMaxSwarms)
 	}
 	t := c.t
-	p := peerstore.Peer{ID: wtID(peer, ih), Swarm: wtSwarm(ih), Node: t.cfg.Node, Joined: t.cfg.Now()}
+	p := peerstore.Peer{ID: wtID(peer, ih), Swarm: t.wtSwarm(ih), Node: t.cfg.Node, Joined: t.cfg.Now()}
 	if err := t.cfg.Store.Put(ctx, p, t.ttl()); err != nil {
 		t.log.Warn("announce failed: store", "err", err)
 		return nil, fmt.Errorf("peer registry unavailable; retry later")
@@ -214,25 +229,34 @@ func (c *wtConn) member(ctx context.Context, ih, peer string) (*Session, error) 
 	t.mu.Unlock()
 	t.m.peers.Inc()
 	c.mu.Lock()
-	c.swarms = append(c.swarms, wtMember{ih, s})
+	c.swarms = append(c.swarms, s)
 	c.mu.Unlock()
 	return s, nil
 }
 
-// find returns the member in swarm ih, or nil. Under c.mu.
+// find returns the member in swarm ih, or nil. Under c.mu, from the
+// connection's handler (which alone writes its members' peer).
 func (c *wtConn) find(ih string) *Session {
-	for _, m := range c.swarms {
-		if m.ih == ih {
-			return m.s
-		}
+	if i := c.index(ih); i >= 0 {
+		return c.swarms[i]
 	}
 	return nil
 }
 
+// index is the position of the member in swarm ih, or -1. As find.
+func (c *wtConn) index(ih string) int {
+	var b wtSwarmBuf
+	id := appendWTSwarm(b[:0], ih)
+	return slices.IndexFunc(c.swarms, func(s *Session) bool { return s.peer.Swarm == string(id) })
+}
+
 func (c *wtConn) leave(ctx context.Context, ih string) {
 	c.mu.Lock()
-	s := c.find(ih)
-	c.swarms = slices.DeleteFunc(c.swarms, func(m wtMember) bool { return m.ih == ih })
+	var s *Session
+	if i := c.index(ih); i >= 0 {
+		s = c.swarms[i]
+		c.swarms = slices.Delete(c.swarms, i, i+1)
+	}
 	c.mu.Unlock()
 	if s != nil {
 		s.leaveLocked(ctx)
@@ -245,21 +269,22 @@ func (c *wtConn) close(ctx context.Context) {
 	all := c.swarms
 	c.swarms = nil
 	c.mu.Unlock()
-	for _, m := range all {
-		m.s.leaveLocked(ctx)
+	for _, s := range all {
+		s.leaveLocked(ctx)
 	}
 }
 
-func (c *wtConn) counts(ctx context.Context, ih string) (complete, incomplete int) {
-	si, err := c.t.cfg.Store.Swarm(ctx, wtSwarm(ih))
+// counts is what an announce reply and a scrape say of the swarm.
+func (c *wtConn) counts(ctx context.Context, swarm string) (complete, incomplete int) {
+	si, err := c.t.cfg.Store.Swarm(ctx, swarm)
 	if err != nil {
 		return 0, 0
 	}
 	return 0, si.Peers // seeding does not apply to live streams: every member counts as a leecher
 }
 
-func (c *wtConn) reply(ctx context.Context, ih string) {
-	complete, incomplete := c.counts(ctx, ih)
+func (c *wtConn) reply(ctx context.Context, swarm, ih string) {
+	complete, incomplete := c.counts(ctx, swarm)
 	c.conn.sink.Send(encode(wtReply{Action: "announce", Interval: wtInterval, InfoHash: ih, Complete: complete, Incomplete: incomplete}))
 }
 
@@ -312,7 +337,7 @@ func (c *wtConn) scrape(ctx context.Context, m wtMsg) {
 	files := map[string]any{}
 	for _, ih := range list {
 		if binary20(ih) {
-			complete, incomplete := c.counts(ctx, ih)
+			complete, incomplete := c.counts(ctx, string(appendWTSwarm(nil, ih)))
 			files[ih] = map[string]int{"complete": complete, "incomplete": incomplete, "downloaded": 0}
 		}
 	}
