@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -61,6 +62,29 @@ func TestStripesComeFromPeers(t *testing.T) {
 		}
 		t.Logf("bytes from peers %d, root stripes %d of %d", p2p, roots, 4*len(ps))
 	})
+}
+
+// Config.PieceSize bounds every PIECE a peer sends (16 KiB by default), and
+// the segments still come whole.
+func TestPiecesAreAtMostPieceSize(t *testing.T) {
+	for _, size := range []int{0, 4096} {
+		synctest.Test(t, func(t *testing.T) {
+			w := newTWorld(10)
+			ps := meshOf(w, 4, Config{PieceSize: size})
+			w.run(0, 6, ps...)
+			largest := 0
+			for _, p := range ps {
+				for s := int64(1); s <= 6; s++ {
+					w.checkBytes(t, p, s)
+				}
+				w.r.do(func() { largest = max(largest, p.piece) })
+			}
+			want := cmp.Or(size, 16<<10)
+			if largest != want { // stripes of 25 KB: some piece is a whole one
+				t.Fatalf("PieceSize %d: largest piece sent %d bytes, want %d", size, largest, want)
+			}
+		})
+	}
 }
 
 func TestStripeBoundsCoverTheSegment(t *testing.T) {

@@ -49,6 +49,7 @@ type tpeer struct {
 	inbox []Message      // for a hand-driven peer (no engine)
 	lists map[uint32]int // shared playlists taken, by newest (PlaylistTaker)
 	done  []doneRec      // stripes as they came (StripeWatcher)
+	piece int            // the largest PIECE this peer sent, data bytes
 }
 
 type doneRec struct {
@@ -85,6 +86,9 @@ func (p *tpeer) Send(to PeerID, m *Message) bool {
 			bad.Data[i] ^= 0x5a
 		}
 		m = &bad
+	}
+	if m.Type == TPiece {
+		p.piece = max(p.piece, len(m.Data))
 	}
 	b := m.Encode(nil) // through the real wire format
 	time.AfterFunc(5*time.Millisecond, func() {

@@ -50,7 +50,11 @@ type Config struct {
 	LeafPull bool
 	// Deadline: how long after a segment appears the player needs it; 0 =
 	// the engine's default, 2 segments (engine.Config).
-	Deadline   time.Duration
+	Deadline time.Duration
+	// PieceSize: bytes per PIECE; 0 = the engine's default, 16 KiB. Each
+	// tree edge holds a piece before passing it on, so smaller pieces
+	// shorten every level (4 KiB with 1 s segments: docs/BENCHMARKS.md).
+	PieceSize  int
 	ICEServers []webrtc.ICEServer
 	RelayOnly  bool
 	Loopback   bool          // ICE on 127.0.0.1 only (tests, demo)
@@ -144,7 +148,8 @@ func New(cfg Config) (*Node, error) {
 	self := engine.PeerID(fmt.Sprintf("local-%d", time.Now().UnixNano()))
 	n.eng = engine.New(engine.Config{Self: self, Stripes: cfg.Stripes, UploadCap: cfg.MaxUpload,
 		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == "", RootGrace: rootGrace,
-		MinMargin: minMargin, SharePlaylists: cfg.SharePlaylists, LeafPull: cfg.LeafPull, Deadline: cfg.Deadline},
+		MinMargin: minMargin, SharePlaylists: cfg.SharePlaylists, LeafPull: cfg.LeafPull, Deadline: cfg.Deadline,
+		PieceSize: cfg.PieceSize},
 		n.clk, (*engineTransport)(n), (*engineSource)(n), (*enginePlayer)(n))
 	if cfg.Tracker != "" && !cfg.CDNOnly {
 		if err := n.startP2P(); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2phls/p2phls/engine"
 	"github.com/p2phls/p2phls/peer"
 	"github.com/p2phls/p2phls/proxy"
 )
@@ -28,6 +29,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	sharePl := fs.Bool("share-playlists", false, "pass playlists down the stripe trees; poll the CDN's every 3 target durations while they keep up")
 	leafPull := fs.Bool("leaf-pull", false, "a stripe this viewer roots with no child in it comes from neighbours' spare upload instead of the CDN (less CDN, more delay)")
 	deadline := fs.Duration("deadline", 0, "how long after a segment appears the player needs it; the CDN completes what peers have not brought by then (0: 2 segments)")
+	piece := fs.Int("piece", 0, "bytes per piece sent to peers, 1024-65536 (0: 16 KiB); smaller pieces shorten each tree level: 4096 with 1 s segments")
 	cdnOnly := fs.Bool("cdn-only", false, "no P2P at all (the comparison arm)")
 	corrupt := fs.Bool("test-corrupt", false, "TESTS ONLY: corrupt every piece sent to peers (a poisoner, to show integrity checks)")
 	ice := fs.String("ice", "", "STUN/TURN URLs, comma separated (turn:user:pass@host:port for credentials)")
@@ -47,6 +49,9 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	if *playlist == "" {
 		return fmt.Errorf("peer: --playlist is required")
 	}
+	if *piece != 0 && (*piece < 1024 || *piece > engine.MaxPiece) {
+		return fmt.Errorf("peer: --piece %d: want 0 or 1024-%d bytes", *piece, engine.MaxPiece)
+	}
 	upload, err := parseRate(*maxUpload)
 	if err != nil {
 		return fmt.Errorf("peer: --max-upload: %w", err)
@@ -58,7 +63,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	cfg := proxy.Config{Playlist: *playlist, Logger: log, Node: peer.Config{Tracker: *trackerURL, Swarm: *swarm,
 		Token: *token, Sources: splitList(*sources), Stripes: *stripes, MaxUpload: upload, ConsumeOnly: *consume, SharePlaylists: *sharePl,
 		CDNOnly: *cdnOnly, TestCorrupt: *corrupt, ICEServers: iceServers, RelayOnly: *relay, Loopback: *loopback, UDP: *udp,
-		Neighbours: *neighbours, MaxLinks: *maxLinks, LeafPull: *leafPull, Deadline: *deadline, Logger: log}}
+		Neighbours: *neighbours, MaxLinks: *maxLinks, LeafPull: *leafPull, Deadline: *deadline, PieceSize: *piece, Logger: log}}
 	srv, err := proxy.New(ctx, cfg)
 	if err != nil {
 		return err

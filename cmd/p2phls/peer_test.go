@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
 
 func TestParseRate(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "500000": 500000, "500k": 500000, "2M": 2000000, "4Mbit": 500000, "800kbit": 100000} {
@@ -28,5 +32,16 @@ func TestParseICE(t *testing.T) {
 	}
 	if _, err := parseICE("nocolon"); err == nil {
 		t.Error("a server without a scheme accepted")
+	}
+}
+
+// `p2phls peer --piece` takes 0 (the engine's 16 KiB) or 1 KiB to 64 KiB;
+// anything else stops the command with a message naming the flag.
+func TestPeerRefusesAPieceSizeOutOfBounds(t *testing.T) {
+	for _, bad := range []string{"100", "65537", "-4096", "big"} {
+		out, err := exec.Command(binPath, "peer", "--playlist", "http://127.0.0.1:1/live.m3u8", "--piece", bad).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "piece") {
+			t.Errorf("peer --piece %s: err %v, output %q: want a failure naming --piece", bad, err, out)
+		}
 	}
 }
