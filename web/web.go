@@ -47,6 +47,7 @@ type Config struct {
 	UploadCap  int64 `json:"uploadCap,omitempty"`  // bytes/s; 0 = 4× the stream
 	LeafPull   bool  `json:"leafPull,omitempty"`   // leaf roots pull from neighbours instead of the CDN
 	DeadlineMS int64 `json:"deadlineMs,omitempty"` // the player needs a segment this long after it appears; 0 = 2 segments
+	PieceSize  int   `json:"pieceSize,omitempty"`  // bytes per piece sent to peers; 0 = 16 KiB
 }
 
 // Built says whether the browser peer is in this binary.

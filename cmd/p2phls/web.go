@@ -25,6 +25,7 @@ func runWeb(ctx context.Context, args []string, stdout io.Writer) error {
 	maxUpload := fs.String("max-upload", "0", "each browser viewer's upload cap, bytes/s with optional k/M suffix or bits with kbit/Mbit (0 = 4x the stream)")
 	leafPull := fs.Bool("leaf-pull", false, "a stripe a browser viewer roots with no child in it comes from neighbours' spare upload instead of the CDN (less CDN, more delay)")
 	deadline := fs.Duration("deadline", 0, "how long after a segment appears a browser's player needs it; the CDN completes what peers have not brought by then (0: 2 segments)")
+	piece := fs.Int("piece", 0, "bytes per piece a browser viewer sends to peers, 1024-65536 (0: 16 KiB); 4096 with 1 s segments")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,7 +48,10 @@ func runWeb(ctx context.Context, args []string, stdout io.Writer) error {
 	if *deadline < 0 {
 		return fmt.Errorf("web: --deadline %v: want >= 0", *deadline)
 	}
-	cfg.UploadCap, cfg.LeafPull, cfg.DeadlineMS = upload, *leafPull, deadline.Milliseconds()
+	if err := checkPiece(*piece); err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	cfg.UploadCap, cfg.LeafPull, cfg.DeadlineMS, cfg.PieceSize = upload, *leafPull, deadline.Milliseconds(), *piece
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("web: listen: %w", err)

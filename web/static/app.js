@@ -18,7 +18,7 @@
   const p2p = new P2PHls({ core: {
     announceTrackers: [cfg.tracker], rtcConfig: { iceServers: cfg.iceServers || [] },
     isP2PDisabled: !!cfg.cdnOnly, recordHashes: true, wasmUrl: "p2phls.wasm",
-    uploadCap: cfg.uploadCap || 0, leafPull: !!cfg.leafPull, deadlineMs: cfg.deadlineMs || 0,
+    uploadCap: cfg.uploadCap || 0, leafPull: !!cfg.leafPull, deadlineMs: cfg.deadlineMs || 0, pieceSize: cfg.pieceSize || 0,
   } });
   demo.p2p = p2p;
   const video = $("video");

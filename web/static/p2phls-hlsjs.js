@@ -21,6 +21,7 @@
     isP2PUploadDisabled: false, // consume-only (mobile)
     leafPull: false, // a stripe this viewer roots with no child in it comes from neighbours, not the CDN (less CDN, more delay)
     deadlineMs: 0, // the player needs a segment this long after it appears (0: 2 segments); the CDN completes the rest then
+    pieceSize: 0, // bytes per piece sent to peers (0: 16 KiB); smaller pieces shorten each tree level: 4096 with 1 s segments
     isP2PDisabled: false,
     swarmToken: "",
     segmentTimeoutMs: 30000,
@@ -61,7 +62,7 @@
         relayOnly: !!(this.cfg.rtcConfig && this.cfg.rtcConfig.iceTransportPolicy === "relay"),
         stripes: this.cfg.stripes, maxUpload: this.cfg.uploadCap,
         consumeOnly: this.cfg.isP2PUploadDisabled, token: this.cfg.swarmToken, logLevel: this.cfg.logLevel,
-        leafPull: !!this.cfg.leafPull, deadlineMs: this.cfg.deadlineMs,
+        leafPull: !!this.cfg.leafPull, deadlineMs: this.cfg.deadlineMs, pieceSize: this.cfg.pieceSize,
       }));
       if (err) throw new Error(err);
       this.api = api;

@@ -4,7 +4,7 @@
 // compiled to WebAssembly, behind a small JavaScript API that the hls.js
 // integration (web/static/p2phls-hlsjs.js) calls:
 //
-//	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel, leafPull, deadlineMs
+//	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel, leafPull, deadlineMs, pieceSize
 //	p2phls.playlist(url) → Promise<string|null>    the origin's playlist without the tail not ready here
 //	p2phls.segment(url, start, end) → Promise<Uint8Array|null>  null: not this peer's (use the CDN)
 //	p2phls.stats() → string          JSON: the sum over the renditions being played, and each one
@@ -27,6 +27,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2phls/p2phls/engine"
 	"github.com/p2phls/p2phls/hls"
 	"github.com/p2phls/p2phls/peer"
 )
@@ -43,6 +44,7 @@ type options struct {
 	LogLevel    string             `json:"logLevel"`
 	LeafPull    bool               `json:"leafPull"`   // peer.Config.LeafPull
 	DeadlineMS  int64              `json:"deadlineMs"` // peer.Config.Deadline; 0 = 2 segments
+	PieceSize   int                `json:"pieceSize"`  // peer.Config.PieceSize; 0 = 16 KiB
 }
 
 const idleStop = time.Minute
@@ -95,6 +97,9 @@ func (b *bridge) configure(_ js.Value, args []js.Value) any {
 	if o.DeadlineMS < 0 || o.MaxUpload < 0 {
 		return "configure: deadlineMs and maxUpload must be >= 0"
 	}
+	if o.PieceSize != 0 && (o.PieceSize < 1024 || o.PieceSize > engine.MaxPiece) {
+		return fmt.Sprintf("configure: pieceSize %d: want 0 or 1024-%d", o.PieceSize, engine.MaxPiece)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.opt = o
@@ -113,7 +118,7 @@ func (b *bridge) node(url string) (*peer.Node, error) {
 	o := b.opt
 	n, err := peer.New(peer.Config{Playlist: url, Tracker: o.Tracker, ICEServers: o.ICEServers,
 		Stripes: o.Stripes, MaxUpload: o.MaxUpload, ConsumeOnly: o.ConsumeOnly, Token: o.Token, RelayOnly: o.RelayOnly,
-		LeafPull: o.LeafPull, Deadline: time.Duration(o.DeadlineMS) * time.Millisecond,
+		LeafPull: o.LeafPull, Deadline: time.Duration(o.DeadlineMS) * time.Millisecond, PieceSize: o.PieceSize,
 		Logger: b.log.With("playlist", url)})
 	if err != nil {
 		return nil, err
