@@ -71,7 +71,7 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 		return
 	}
 	for len(b) > 0 {
-		c := min(len(b), e.cfg.PieceSize)
+		c := min(len(b), e.piece(s))
 		m := Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: b[:c]}
 		for _, id := range e.children[k] {
 			e.send(id, &m)
@@ -99,7 +99,7 @@ func (e *Engine) catchUp(id PeerID, k int) {
 				break
 			}
 			for q := p[:min(int64(len(p)), st.ok-off)]; len(q) > 0; {
-				c := min(len(q), e.cfg.PieceSize)
+				c := min(len(q), e.piece(s))
 				e.send(id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: q[:c]})
 				q, off = q[c:], off+int64(c)
 			}
@@ -155,7 +155,7 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 	for _, p := range s.stripes[k].pieces {
 		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)
 		for a < z {
-			c := min(z-a, int64(e.cfg.PieceSize))
+			c := min(z-a, int64(e.piece(s)))
 			e.send(n.id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(a), Data: p[a-pos : a-pos+c]})
 			a += c
 		}

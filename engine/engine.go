@@ -73,13 +73,13 @@ const DefaultStripes = 4
 type Config struct {
 	Self        PeerID
 	Stripes     int           // K, default DefaultStripes
-	PieceSize   int           // bytes per PIECE, default 16 KiB, at most MaxPiece
+	PieceSize   int           // bytes per PIECE, at most MaxPiece; default 16 KiB, less for segments under 2 s (Engine.piece)
 	MaxDepth    int           // tree depth bound, default DefaultMaxDepth
 	UploadCap   int64         // bytes/s this peer may upload; 0 = 4× the stream
 	Utilization float64       // share of UploadCap given to children, default 0.8
 	Spill       int           // % of capacity kept for the home stripe before others get slots, default 50; others get slots only when starving
 	ConsumeOnly bool          // never upload (mobile)
-	Deadline    time.Duration // the player needs a segment this long after it appears; default 2 × its duration
+	Deadline    time.Duration // the player needs a segment this long after it appears; default DefaultDeadline
 	CDNTime     time.Duration // expected CDN fetch time (initial; then measured), default 300ms
 	Bitrate     int64         // expected stream bytes/s before one is measured, default 250,000 (2 Mbit/s)
 	StartWith   int           // on the first playlist, segments from the live edge to start with, default 3
@@ -107,9 +107,7 @@ func (c *Config) defaults() {
 	if c.Stripes <= 0 || c.Stripes > MaxStripes {
 		c.Stripes = DefaultStripes
 	}
-	if c.PieceSize <= 0 || c.PieceSize > MaxPiece {
-		c.PieceSize = 16 << 10
-	}
+	c.PieceSize = min(max(0, c.PieceSize), MaxPiece) // 0: by the segment's duration
 	if c.MaxDepth <= 0 || c.MaxDepth > MaxDepth {
 		c.MaxDepth = DefaultMaxDepth
 	}

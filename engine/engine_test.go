@@ -423,3 +423,26 @@ func TestLostNeighboursSubtreeIsSuspect(t *testing.T) {
 		})
 	})
 }
+
+// The default deadline is 2 segments from 2 s up and shrinks below (the
+// fixed part of a late completion does not shrink with the segment); the
+// default piece shrinks with the square of a short segment's duration.
+func TestDefaultsForShortSegments(t *testing.T) {
+	for d, want := range map[time.Duration]time.Duration{0: 2 * time.Second, 500 * time.Millisecond: 750 * time.Millisecond,
+		time.Second: 1500 * time.Millisecond, 1500 * time.Millisecond: 2750 * time.Millisecond, 2 * time.Second: 4 * time.Second,
+		6 * time.Second: 12 * time.Second} {
+		if got := DefaultDeadline(d); got != want {
+			t.Errorf("DefaultDeadline(%v) = %v, want %v", d, got, want)
+		}
+	}
+	e := New(Config{}, newReactor(), nil, nil, nil)
+	for d, want := range map[time.Duration]int{0: 16 << 10, 500 * time.Millisecond: 4 << 10, time.Second: 4 << 10,
+		1500 * time.Millisecond: 9 << 10, 2 * time.Second: 16 << 10, 6 * time.Second: 16 << 10} {
+		if got := e.piece(&segment{info: SegmentInfo{Duration: d}}); got != want {
+			t.Errorf("piece of a %v segment = %d, want %d", d, got, want)
+		}
+	}
+	if got := New(Config{PieceSize: 8192}, newReactor(), nil, nil, nil).piece(&segment{info: SegmentInfo{Duration: time.Second}}); got != 8192 {
+		t.Errorf("PieceSize 8192 set: piece %d", got)
+	}
+}

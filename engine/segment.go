@@ -125,7 +125,44 @@ func (e *Engine) Deadline(d time.Duration) time.Duration {
 	if e.cfg.Deadline > 0 {
 		return e.cfg.Deadline
 	}
-	return 2 * max(d, time.Second)
+	return DefaultDeadline(d)
+}
+
+// DefaultDeadline is the deadline of a segment of duration d when
+// Config.Deadline is not set: 2 segments from 2 s up; less for shorter
+// ones, whose player (StartWith segments behind the live edge) has no room
+// for the fixed part of a late completion (the poll that shows the
+// segment, the CDN's round trip): 2.5 d − 1 s from 1 to 2 s, 1.5 d below.
+// At 2 segments the simulator's players stalled with 1.5 s segments (2 in
+// 1,000 viewers × 2 min), 1 s (201) and 0.5 s ones (7,393).
+func DefaultDeadline(d time.Duration) time.Duration {
+	switch {
+	case d <= 0:
+		return 2 * time.Second // unknown: as a 1 s segment before
+	case d >= 2*time.Second:
+		return 2 * d
+	case d > time.Second:
+		return 5*d/2 - time.Second
+	}
+	return 3 * d / 2
+}
+
+// piece is the most data bytes in one PIECE of segment s: Config.PieceSize,
+// or by default 16 KiB for segments of 2 s and more and 16 KiB × (d / 2 s)²
+// below, at least 4 KiB (4 KiB at 1 s). Each tree level holds a piece
+// before passing it on, at its share of its parent's upload: with short
+// segments a 16 KiB piece is too long a wait at every level.
+func (e *Engine) piece(s *segment) int {
+	if e.cfg.PieceSize > 0 {
+		return e.cfg.PieceSize
+	}
+	const full = 16 << 10
+	d := s.info.Duration
+	if d <= 0 || d >= 2*time.Second {
+		return full
+	}
+	f := d.Seconds() / 2
+	return max(4<<10, int(full*f*f))
 }
 
 // Need says the player wants the segment by at (engine clock): the CDN

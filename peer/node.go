@@ -49,11 +49,12 @@ type Config struct {
 	// from neighbours' spare upload instead of the CDN (engine.Config).
 	LeafPull bool
 	// Deadline: how long after a segment appears the player needs it; 0 =
-	// the engine's default, 2 segments (engine.Config).
+	// engine.DefaultDeadline (engine.Config).
 	Deadline time.Duration
-	// PieceSize: bytes per PIECE; 0 = the engine's default, 16 KiB. Each
-	// tree edge holds a piece before passing it on, so smaller pieces
-	// shorten every level (4 KiB with 1 s segments: docs/BENCHMARKS.md).
+	// PieceSize: bytes per PIECE; 0 = the engine's default by the
+	// segment's duration (16 KiB from 2 s, 4 KiB at 1 s). Each tree edge
+	// holds a piece before passing it on, so smaller pieces shorten every
+	// level (docs/BENCHMARKS.md, session 16).
 	PieceSize  int
 	ICEServers []webrtc.ICEServer
 	RelayOnly  bool

@@ -45,7 +45,7 @@ type Config struct {
 	Utilization float64 `json:"utilization,omitempty"`
 	MaxDepth    int     `json:"max_depth,omitempty"` // tree depth bound (engine.Config.MaxDepth; 0 = engine.DefaultMaxDepth)
 	// Deadline: how long after a segment appears each viewer's player needs
-	// it (engine.Config.Deadline; 0 = the engine's default, 2 segments).
+	// it (engine.Config.Deadline; 0 = engine.DefaultDeadline).
 	Deadline time.Duration `json:"deadline,omitempty"`
 	// PieceSize: bytes per PIECE (engine.Config.PieceSize; 0 = the
 	// engine's default). Each tree edge holds a piece before passing it on.

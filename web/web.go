@@ -46,8 +46,8 @@ type Config struct {
 	// the same names; docs/ARCHITECTURE.md, "Browser peer"):
 	UploadCap  int64 `json:"uploadCap,omitempty"`  // bytes/s; 0 = 4× the stream
 	LeafPull   bool  `json:"leafPull,omitempty"`   // leaf roots pull from neighbours instead of the CDN
-	DeadlineMS int64 `json:"deadlineMs,omitempty"` // the player needs a segment this long after it appears; 0 = 2 segments
-	PieceSize  int   `json:"pieceSize,omitempty"`  // bytes per piece sent to peers; 0 = 16 KiB
+	DeadlineMS int64 `json:"deadlineMs,omitempty"` // the player needs a segment this long after it appears; 0 = engine.DefaultDeadline
+	PieceSize  int   `json:"pieceSize,omitempty"`  // bytes per piece sent to peers; 0 = by the segment's duration
 }
 
 // Built says whether the browser peer is in this binary.

@@ -43,8 +43,8 @@ type options struct {
 	Token       string             `json:"token"`
 	LogLevel    string             `json:"logLevel"`
 	LeafPull    bool               `json:"leafPull"`   // peer.Config.LeafPull
-	DeadlineMS  int64              `json:"deadlineMs"` // peer.Config.Deadline; 0 = 2 segments
-	PieceSize   int                `json:"pieceSize"`  // peer.Config.PieceSize; 0 = 16 KiB
+	DeadlineMS  int64              `json:"deadlineMs"` // peer.Config.Deadline; 0 = engine.DefaultDeadline
+	PieceSize   int                `json:"pieceSize"`  // peer.Config.PieceSize; 0 = by the segment's duration
 }
 
 const idleStop = time.Minute
