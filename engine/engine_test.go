@@ -424,12 +424,11 @@ func TestLostNeighboursSubtreeIsSuspect(t *testing.T) {
 	})
 }
 
-// The default deadline is 2 segments from 2 s up and shrinks below (the
-// fixed part of a late completion does not shrink with the segment); the
-// default piece shrinks with the square of a short segment's duration.
+// The default deadline is 2 segments, at least 2 s; the default piece
+// shrinks with the square of a short segment's duration.
 func TestDefaultsForShortSegments(t *testing.T) {
-	for d, want := range map[time.Duration]time.Duration{0: 2 * time.Second, 500 * time.Millisecond: 750 * time.Millisecond,
-		time.Second: 1500 * time.Millisecond, 1500 * time.Millisecond: 2750 * time.Millisecond, 2 * time.Second: 4 * time.Second,
+	for d, want := range map[time.Duration]time.Duration{0: 2 * time.Second, 500 * time.Millisecond: 2 * time.Second,
+		time.Second: 2 * time.Second, 1500 * time.Millisecond: 3 * time.Second, 2 * time.Second: 4 * time.Second,
 		6 * time.Second: 12 * time.Second} {
 		if got := DefaultDeadline(d); got != want {
 			t.Errorf("DefaultDeadline(%v) = %v, want %v", d, got, want)

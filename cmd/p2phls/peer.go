@@ -28,7 +28,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	consume := fs.Bool("consume-only", false, "never upload (mobile, metered links)")
 	sharePl := fs.Bool("share-playlists", false, "pass playlists down the stripe trees; poll the CDN's every 3 target durations while they keep up")
 	leafPull := fs.Bool("leaf-pull", false, "a stripe this viewer roots with no child in it comes from neighbours' spare upload instead of the CDN (less CDN, more delay)")
-	deadline := fs.Duration("deadline", 0, "how long after a segment appears the player needs it; the CDN completes what peers have not brought by then (0: 2 segments from 2 s, 1.5 s for 1 s segments)")
+	deadline := fs.Duration("deadline", 0, "how long after a segment appears the player needs it; the CDN completes what peers have not brought by then (0: 2 segments, at least 2 s; 1.5s suits 1 s segments)")
 	piece := fs.Int("piece", 0, "bytes per piece sent to peers, 1024-65536 (0: 16 KiB from 2 s segments, 4 KiB for 1 s ones); smaller pieces shorten each tree level")
 	cdnOnly := fs.Bool("cdn-only", false, "no P2P at all (the comparison arm)")
 	corrupt := fs.Bool("test-corrupt", false, "TESTS ONLY: corrupt every piece sent to peers (a poisoner, to show integrity checks)")

@@ -51,7 +51,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&c.Utilization, "utilization", 0, "share of each viewer's upload given to children (0 = engine default 0.8)")
 	fs.IntVar(&c.Neighbours, "neighbours", 12, "links each viewer asks the tracker for")
 	fs.IntVar(&c.MaxConns, "max-links", 30, "links a viewer accepts in all")
-	fs.DurationVar(&c.Deadline, "deadline", 0, "a viewer's player needs a segment this long after it appears (0 = engine default: 2 segments from 2 s, 1.5 s for 1 s segments)")
+	fs.DurationVar(&c.Deadline, "deadline", 0, "a viewer's player needs a segment this long after it appears (0 = engine default: 2 segments, at least 2 s)")
 	block := fs.Bool("blocking-reload", true, "viewers that root a stripe learn of each segment by a blocking playlist reload (false: they poll as the others)")
 	fs.IntVar(&c.PieceSize, "piece", 0, "bytes per PIECE (0 = engine default: 16 KiB from 2 s segments, 4 KiB for 1 s ones)")
 	fs.IntVar(&c.MaxDepth, "max-depth", 0, fmt.Sprintf("tree depth bound (0 = engine default %d)", engine.DefaultMaxDepth))

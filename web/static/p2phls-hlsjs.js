@@ -20,7 +20,7 @@
     uploadCap: 0, // bytes/s, 0: 4x the stream
     isP2PUploadDisabled: false, // consume-only (mobile)
     leafPull: false, // a stripe this viewer roots with no child in it comes from neighbours, not the CDN (less CDN, more delay)
-    deadlineMs: 0, // the player needs a segment this long after it appears (0: 2 segments from 2 s, 1.5 s for 1 s segments); the CDN completes the rest then
+    deadlineMs: 0, // the player needs a segment this long after it appears (0: 2 segments, at least 2 s; 1.5s suits 1 s segments); the CDN completes the rest then
     pieceSize: 0, // bytes per piece sent to peers (0: 16 KiB from 2 s segments, 4 KiB for 1 s ones); smaller pieces shorten each tree level
     isP2PDisabled: false,
     swarmToken: "",
