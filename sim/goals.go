@@ -59,8 +59,9 @@ func (r *Report) delayWhy(want float64) string {
 	why := fmt.Sprintf("over by %.0f ms; even the fastest 5%% of segments were ready %.2f s after publication (CDN-only arm %.2f s): "+
 		"a stripe comes down each tree edge at 1/u of its real-time rate, u × segment = %.1f s at u = %.2f, and each level "+
 		"of a tree adds a piece's time at every parent; %.1f%% of segments waited for a completion from the CDN at their deadline; "+
-		"a lower --utilization, a shorter --deadline or shorter segments with a deadline to match (--segment: the edge's "+
-		"pace and the fluid bound scale with the segment) trade offload for delay (docs/BENCHMARKS.md, \"Offload against delay\")",
+		"a lower --utilization and a shorter --deadline trade offload for delay (docs/BENCHMARKS.md, \"Offload against delay\"); "+
+		"shorter segments shorten the edge's pace and the fluid bound with them (1 s segments with --deadline 1.5s: "+
+		"docs/BENCHMARKS.md, session 16)",
 		r.ExtraDelayP95Ms-1000, r.P2P.DelayP05Ms/1000, r.CDNOnly.DelayP05Ms/1000, u*r.Config.Segment.Seconds(), u, 100*r.LateShare)
 	why += r.Stripes.depthWhy()
 	if up := uploadRatio(r.Config); up > 0 {
