@@ -70,8 +70,9 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 	if len(e.children[k]) == 0 {
 		return
 	}
+	piece := e.piece(s)
 	for len(b) > 0 {
-		c := min(len(b), e.piece(s))
+		c := min(len(b), piece)
 		m := Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: b[:c]}
 		for _, id := range e.children[k] {
 			e.send(id, &m)
@@ -90,7 +91,7 @@ func (e *Engine) catchUp(id PeerID, k int) {
 			continue // the child said it holds this one (HAVE)
 		}
 		var off int64
-		st := &s.stripes[k]
+		piece, st := e.piece(s), &s.stripes[k]
 		if st.ok == 0 || !e.spend(st.ok) {
 			continue // nothing yet, or no spare upload: the child's deadline covers it
 		}
@@ -99,7 +100,7 @@ func (e *Engine) catchUp(id PeerID, k int) {
 				break
 			}
 			for q := p[:min(int64(len(p)), st.ok-off)]; len(q) > 0; {
-				c := min(len(q), e.piece(s))
+				c := min(len(q), piece)
 				e.send(id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: q[:c]})
 				q, off = q[c:], off+int64(c)
 			}
@@ -152,10 +153,11 @@ func (e *Engine) onRequest(n *neighbour, m *Message) {
 		return // nothing to send, or no spare upload: the asker's deadline covers it
 	}
 	var pos int64
+	piece := int64(e.piece(s))
 	for _, p := range s.stripes[k].pieces {
 		a, z := max(pos, int64(m.Offset)), min(pos+int64(len(p)), end)
 		for a < z {
-			c := min(z-a, int64(e.piece(s)))
+			c := min(z-a, piece)
 			e.send(n.id, &Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(a), Data: p[a-pos : a-pos+c]})
 			a += c
 		}
