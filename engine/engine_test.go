@@ -445,3 +445,18 @@ func TestDefaultsForShortSegments(t *testing.T) {
 		t.Errorf("PieceSize 8192 set: piece %d", got)
 	}
 }
+
+// A host may set PieceSize to 0 or MinPiece..MaxPiece; CheckPieceSize says
+// which, with ErrPieceSize.
+func TestCheckPieceSize(t *testing.T) {
+	for _, ok := range []int{0, MinPiece, 4096, MaxPiece} {
+		if err := CheckPieceSize(ok); err != nil {
+			t.Errorf("CheckPieceSize(%d): %v", ok, err)
+		}
+	}
+	for _, bad := range []int{-1, MinPiece - 1, MaxPiece + 1} {
+		if err := CheckPieceSize(bad); !errors.Is(err, ErrPieceSize) {
+			t.Errorf("CheckPieceSize(%d) = %v, want ErrPieceSize", bad, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -140,6 +141,21 @@ func (e *Engine) Deadline(d time.Duration) time.Duration {
 // shorter deadline is an option (--deadline 1.5s), not the default
 // (docs/BENCHMARKS.md, session 16).
 func DefaultDeadline(d time.Duration) time.Duration { return 2 * max(d, time.Second) }
+
+// MinPiece is the smallest PieceSize a host may set.
+const MinPiece = 1 << 10
+
+// ErrPieceSize: a PieceSize other than 0 outside MinPiece..MaxPiece.
+var ErrPieceSize = fmt.Errorf("engine: piece size must be 0 or %d-%d bytes", MinPiece, MaxPiece)
+
+// CheckPieceSize says whether n is a PieceSize a host may set (0: by the
+// segment's duration).
+func CheckPieceSize(n int) error {
+	if n != 0 && (n < MinPiece || n > MaxPiece) {
+		return fmt.Errorf("%d: %w", n, ErrPieceSize)
+	}
+	return nil
+}
 
 // piece is the most data bytes in one PIECE of segment s: Config.PieceSize,
 // or by default 16 KiB for segments of 2 s and more and 16 KiB × (d / 2 s)²

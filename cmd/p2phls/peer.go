@@ -49,8 +49,8 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	if *playlist == "" {
 		return fmt.Errorf("peer: --playlist is required")
 	}
-	if err := checkPiece(*piece); err != nil {
-		return fmt.Errorf("peer: %w", err)
+	if err := engine.CheckPieceSize(*piece); err != nil {
+		return fmt.Errorf("peer: --piece %w", err)
 	}
 	upload, err := parseRate(*maxUpload)
 	if err != nil {
@@ -70,14 +70,6 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer srv.Close()
 	return serveHTTP(ctx, log, "peer", *listen, srv.Handler())
-}
-
-// checkPiece: --piece is 0 (the engine's default) or 1 KiB to engine.MaxPiece.
-func checkPiece(n int) error {
-	if n != 0 && (n < 1024 || n > engine.MaxPiece) {
-		return fmt.Errorf("--piece %d: want 0 or 1024-%d bytes", n, engine.MaxPiece)
-	}
-	return nil
 }
 
 // parseICE reads "stun:host:port,turn:user:pass@host:port".

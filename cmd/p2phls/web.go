@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/p2phls/p2phls/engine"
 	"github.com/p2phls/p2phls/hls"
 	"github.com/p2phls/p2phls/web"
 )
@@ -48,8 +49,8 @@ func runWeb(ctx context.Context, args []string, stdout io.Writer) error {
 	if *deadline < 0 {
 		return fmt.Errorf("web: --deadline %v: want >= 0", *deadline)
 	}
-	if err := checkPiece(*piece); err != nil {
-		return fmt.Errorf("web: %w", err)
+	if err := engine.CheckPieceSize(*piece); err != nil {
+		return fmt.Errorf("web: --piece %w", err)
 	}
 	cfg.UploadCap, cfg.LeafPull, cfg.DeadlineMS, cfg.PieceSize = upload, *leafPull, deadline.Milliseconds(), *piece
 	ln, err := net.Listen("tcp", *listen)

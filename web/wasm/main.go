@@ -97,8 +97,8 @@ func (b *bridge) configure(_ js.Value, args []js.Value) any {
 	if o.DeadlineMS < 0 || o.MaxUpload < 0 {
 		return "configure: deadlineMs and maxUpload must be >= 0"
 	}
-	if o.PieceSize != 0 && (o.PieceSize < 1024 || o.PieceSize > engine.MaxPiece) {
-		return fmt.Sprintf("configure: pieceSize %d: want 0 or 1024-%d", o.PieceSize, engine.MaxPiece)
+	if err := engine.CheckPieceSize(o.PieceSize); err != nil {
+		return fmt.Sprintf("configure: pieceSize %v", err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
