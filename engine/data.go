@@ -56,11 +56,12 @@ func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
 	}
 	if s.complete(k) {
 		e.noteDone(s, k, n)
-		if n != nil && e.up[k].peer == n.id {
+		if n != nil && (e.up[k].peer == n.id || e.up[k].next == n.id) {
 			e.up[k].late = 0 // the upstream delivered in time
 		} else {
 			e.upstreamLate(k) // completed by the CDN or a pull: the upstream missed it
 		}
+		e.climbDone(k)
 		e.checkReady(s)
 	}
 }

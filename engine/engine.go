@@ -101,6 +101,11 @@ type Config struct {
 	// upload), and the deadline completion covers what does not come. Less
 	// CDN, more delay (docs/BENCHMARKS.md, session 12). Default off.
 	LeafPull bool
+	// NoClimb: a peer keeps its upstream in a stripe until it fails, however
+	// deep (the engine before session 17). By default one that extends a
+	// tree moves up when a neighbour two or more levels shallower has a slot
+	// (climb.go).
+	NoClimb bool
 }
 
 func (c *Config) defaults() {
@@ -143,6 +148,7 @@ type Stats struct {
 	Segments        int64 `json:"segments"`
 	Late            int64 `json:"late_stripes"`  // stripes completed from the CDN at the deadline
 	LateSegments    int64 `json:"late_segments"` // segments of which something came at the deadline
+	Climbs          int64 `json:"climbs"`        // moves asked for to an upstream two or more levels up (climb.go)
 	LeafPulls       int64 `json:"leaf_pulls"`    // stripes a leaf root asked a neighbour for instead of the CDN (Config.LeafPull)
 	Dropped         int64 `json:"peers_dropped"`
 	SilentUpstreams int64 `json:"silent_upstreams"` // stripes completed from the CDN early: the upstream was silent through a ping (liveness.go)
@@ -214,6 +220,12 @@ type upstream struct {
 	late    int
 	stop    func()
 	mergeAt time.Duration // a root with a subtree may join any tree from then (mayMerge); 0 = not waiting
+	// climb is a shallower neighbour asked to take over (climbing), until
+	// it answers or climbStop's timer fires; climbAt: no new climb before.
+	climb     PeerID
+	next      PeerID // accepted the climb while a segment was in flight: takes over when it is complete
+	climbStop func()
+	climbAt   time.Duration
 }
 
 // New returns an engine; it does nothing until told of neighbours and segments.
@@ -307,6 +319,9 @@ func (e *Engine) RemoveNeighbour(id PeerID) {
 			e.nchild--
 			e.markDirty()
 		}
+		if e.up[k].climb == id || e.up[k].next == id {
+			e.stopClimb(k)
+		}
 		if e.up[k].peer == id {
 			e.dropUpstream(k)
 		}
@@ -343,7 +358,10 @@ func (e *Engine) OnMessage(from PeerID, m *Message) error {
 	case TAccept:
 		e.onAccept(n, int(m.Stripe))
 	case TReject:
-		if u := &e.up[m.Stripe]; u.peer == from {
+		if u := &e.up[m.Stripe]; u.climb == from || u.next == from {
+			e.pause(n)
+			e.stopClimb(int(m.Stripe))
+		} else if u.peer == from {
 			// Full, or re-parenting itself: not a failure. Try others first,
 			// and this one again after a jittered pause (two peers refusing
 			// each other must not retry in lockstep).

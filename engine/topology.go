@@ -206,6 +206,9 @@ func (e *Engine) onState(n *neighbour, m *Message) {
 	}
 	e.rehome()
 	for k := range e.up {
+		if e.up[k].climb == n.id || e.up[k].next == n.id {
+			e.checkClimb(n, k)
+		}
 		if e.up[k].peer != n.id || e.up[k].pending {
 			continue
 		}
@@ -243,6 +246,10 @@ func (e *Engine) onSubscribe(n *neighbour, k int) {
 
 func (e *Engine) onAccept(n *neighbour, k int) {
 	u := &e.up[k]
+	if u.climb == n.id {
+		e.climbed(n, k)
+		return
+	}
 	if u.peer != n.id || !u.pending {
 		e.send(n.id, &Message{Type: TUnsubscribe, Stripe: uint8(k)}) // too late: undo
 		return
@@ -260,6 +267,11 @@ func (e *Engine) onAccept(n *neighbour, k int) {
 // a slot for a child that left.
 func (e *Engine) dropUpstream(k int) {
 	u := &e.up[k]
+	if n := e.nbrs[u.next]; n != nil && u.next != "" {
+		e.switchTo(n, k) // a climb it accepted takes over at once
+		return
+	}
+	e.stopClimb(k)
 	if u.peer != "" && e.nbrs[u.peer] != nil {
 		e.send(u.peer, &Message{Type: TUnsubscribe, Stripe: uint8(k)})
 	}
@@ -403,6 +415,8 @@ func (e *Engine) improve() {
 	for k := range e.up {
 		if e.up[k].peer == "" {
 			e.choose(k)
+		} else {
+			e.climb(k)
 		}
 	}
 }

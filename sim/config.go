@@ -54,6 +54,8 @@ type Config struct {
 	// that stripe from a neighbour's spare upload instead of the CDN
 	// (engine.Config.LeafPull).
 	LeafPull bool `json:"leaf_pull,omitempty"`
+	// NoClimb: viewers keep their upstreams however deep (engine.Config.NoClimb).
+	NoClimb bool `json:"no_climb,omitempty"`
 	// PollOnly: viewers that root a stripe poll the playlist as the others
 	// do. By default they ask for each next segment with a blocking reload
 	// (peer: hls.FollowConfig.Eager, against an origin that offers them,

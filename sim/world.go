@@ -94,7 +94,7 @@ func (w *World) join() {
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: n.upCap,
 		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
 		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth, Deadline: w.cfg.Deadline, PieceSize: w.cfg.PieceSize,
-		LeafPull: w.cfg.LeafPull}, &n.p.loop, n, cdn{n}, n)
+		LeafPull: w.cfg.LeafPull, NoClimb: w.cfg.NoClimb}, &n.p.loop, n, cdn{n}, n)
 	w.nodes = append(w.nodes, n)
 	w.alive = append(w.alive, n)
 	// the first playlist: start StartWith segments behind the live edge

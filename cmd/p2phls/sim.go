@@ -56,6 +56,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.PieceSize, "piece", 0, "bytes per PIECE (0 = engine default: 16 KiB from 2 s segments, 4 KiB for 1 s ones)")
 	fs.IntVar(&c.MaxDepth, "max-depth", 0, fmt.Sprintf("tree depth bound (0 = engine default %d)", engine.DefaultMaxDepth))
 	fs.BoolVar(&c.LeafPull, "leaf-pull", false, "viewers that root a stripe with no child in it pull it from neighbours' spare upload instead of the CDN (less CDN, more delay)")
+	climb := fs.Bool("climb", true, "a viewer that extends a stripe tree moves up to a neighbour's slot two or more levels shallower (false: it keeps its upstream)")
 	fs.BoolVar(&c.SharePlaylists, "share-playlists", false, "viewers pass playlists down the stripe trees (peer --share-playlists)")
 	fs.IntVar(&c.Parts, "parts", sim.DefaultParts, "event loops the viewers are split over, each on its own goroutine (a seed replays exactly for a given number)")
 	asJSON := fs.Bool("json", false, "print the JSON report")
@@ -72,7 +73,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 		defer stop()
 	}
 	c.Bitrate = int64(*bitrate * 1e6 / 8)
-	c.PollOnly = !*block
+	c.PollOnly, c.NoClimb = !*block, !*climb
 	c.Classes = []sim.Class{{Share: 1, Upload: *upload}}
 	if *mixed {
 		c.Classes = sim.MixedClasses()
