@@ -14,7 +14,8 @@ import (
 // without this they deepen level by level: at 1,000 mixed viewers as many
 // stripes sat 6–7 levels down as 1–2 (docs/BENCHMARKS.md, session 17).
 
-// climbPause is the least time between two climbs in one stripe.
+// climbPause is the least time between two climbs in one stripe, and
+// between taking an upstream and leaving it for a climb.
 const climbPause = 5 * time.Second
 
 // climb tries to move stripe k's upstream at least two levels up.
@@ -46,6 +47,18 @@ func (e *Engine) climb(k int) {
 			}
 		}
 	})
+}
+
+// holdUpstream keeps stripe k's new upstream for climbPause before a climb
+// may leave it (a child that left at once cost it the accept and the
+// catch-up for nothing, and in a small swarm left it with no child), then
+// looks again.
+func (e *Engine) holdUpstream(k int) {
+	if e.cfg.NoClimb {
+		return
+	}
+	e.up[k].climbAt = e.clk.Now() + climbPause
+	e.clk.AfterFunc(climbPause, func() { e.climb(k) })
 }
 
 // climbed: the shallower neighbour accepted. It takes over now, or when the

@@ -11,7 +11,8 @@ import (
 // break: the old upstream is left only after the new one accepts and the
 // stripe in flight is complete, no byte of it comes from the CDN, and its
 // child gets the whole stripe. In a stripe where it is a leaf it stays.
-// With NoClimb it stays everywhere; refused, it keeps its upstream.
+// Not before it has kept its upstream for climbPause. With NoClimb it stays
+// everywhere; refused, it keeps its upstream.
 func TestClimbsToAShallowerSlotWithoutALoss(t *testing.T) {
 	for _, mode := range []string{"climb", "NoClimb", "refused"} {
 		t.Run(mode, func(t *testing.T) {
@@ -63,7 +64,6 @@ func count(ms []Message, typ Type, k int) int {
 func climbs(t *testing.T, mode string) {
 	w := newTWorld(3)
 	b := w.add(Config{Self: "b", Stripes: 4, NoClimb: mode == "NoClimb"})
-	w.publish(0, b) // fast start, from the CDN
 	old, high, kid := w.hand(b, "old"), w.hand(b, "high"), w.hand(b, "kid")
 	say(t, w, kid, b, stateOf(nil, 0))
 	say(t, w, high, b, stateOf(nil, 0))
@@ -82,6 +82,14 @@ func climbs(t *testing.T, mode string) {
 	if count(kid.received(), TAccept, h) != 1 {
 		t.Fatalf("b did not take a child in its home stripe %d", h)
 	}
+	say(t, w, high, b, stateOf([]uint32{10}, 3)) // a shallower slot at once: the new upstream is kept a while
+	if n := count(high.received(), TSubscribe, h); n != 0 {
+		t.Fatalf("b asked to leave an upstream it took %v ago", w.r.Now())
+	}
+	say(t, w, high, b, stateOf(nil, 0))
+	time.Sleep(climbPause)
+	synctest.Wait()
+	w.publish(0, b) // fast start, from the CDN
 	w.publish(1, b)
 	seg, id := w.o.segs[1], segInfo(1, 0).ID
 	a, z := stripeBounds(int64(len(seg)), h, 4)

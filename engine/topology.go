@@ -124,8 +124,8 @@ func (e *Engine) rehome() {
 }
 
 // slotsFor is how many children this peer takes for stripe k: all its free
-// capacity for its home stripe; for the others only what exceeds half its
-// capacity (spare capacity spills over where home trees are short).
+// capacity for its home stripe; for the others only what exceeds Spill % of
+// its capacity (spare capacity spills over where home trees are short).
 func (e *Engine) slotsFor(k int) uint8 {
 	h := e.home()
 	if h < 0 {
@@ -258,6 +258,7 @@ func (e *Engine) onAccept(n *neighbour, k int) {
 		u.stop()
 	}
 	u.pending, u.root, u.late, u.stop = false, false, 0, nil
+	e.holdUpstream(k)
 	n.failed = 0
 	e.markDirty()
 }
