@@ -107,7 +107,7 @@ func (e *Engine) stopClimb(k int) {
 		u.climbStop()
 	}
 	for _, id := range [2]PeerID{u.climb, u.next} {
-		if n := e.nbrs[id]; n != nil && id != "" {
+		if e.nbrs[id] != nil {
 			e.send(id, &Message{Type: TUnsubscribe, Stripe: uint8(k)})
 		}
 	}

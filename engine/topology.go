@@ -268,7 +268,7 @@ func (e *Engine) onAccept(n *neighbour, k int) {
 // a slot for a child that left.
 func (e *Engine) dropUpstream(k int) {
 	u := &e.up[k]
-	if n := e.nbrs[u.next]; n != nil && u.next != "" {
+	if n := e.nbrs[u.next]; n != nil {
 		e.switchTo(n, k) // a climb it accepted takes over at once
 		return
 	}

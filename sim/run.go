@@ -52,7 +52,7 @@ type Report struct {
 	CDNRoot         int64   `json:"bytes_cdn_root"`     // of which: root stripes
 	CDNDeadline     int64   `json:"bytes_cdn_deadline"` // of which: deadline completions
 	LateShare       float64 `json:"late_segment_share"` // segments of which some bytes came at the deadline
-	Climbs          int64   `json:"climbs"`             // moves to an upstream two or more levels up (engine Stats.Climbs)
+	Climbs          int64   `json:"climbs"`             // moves asked for, to an upstream two or more levels up (engine Stats.Climbs)
 	// RootCauses counts the root stripes of the viewers alive at the end by
 	// what kept their closest neighbour from feeding them (engine.Cause).
 	RootCauses     map[string]int `json:"root_causes"`
