@@ -28,8 +28,8 @@ func (e *Engine) climb(k int) {
 		return // a leaf here: its depth costs only itself, and extenders need the shallow slots
 	}
 	n := e.nbrs[u.peer]
-	if n == nil || k >= len(n.state) || !n.state[k].Fed {
-		return
+	if n == nil || k >= len(n.state) || !n.state[k].Fed || len(n.state[k].Path) < 2 {
+		return // under a root or its child: no slot is two levels higher (this runs on every STATE)
 	}
 	c := e.candidate(k, anyRoot, len(n.state[k].Path)) // a path two hops shorter at least
 	if c == nil || c.id == u.peer {
