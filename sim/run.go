@@ -53,6 +53,15 @@ type Report struct {
 	CDNDeadline     int64   `json:"bytes_cdn_deadline"` // of which: deadline completions
 	LateShare       float64 `json:"late_segment_share"` // segments of which some bytes came at the deadline
 	Climbs          int64   `json:"climbs"`             // moves asked for, to an upstream two or more levels up (engine Stats.Climbs)
+	// BytesUnused is media received and thrown away (engine
+	// Stats.BytesWasted): mostly bytes already held — a push that came after
+	// a pull, a CDN completion or another upstream had brought them — and a
+	// few out of order. Offload counts them as received, as DESIGN's measure
+	// says; CDNSaving does not.
+	BytesUnused int64 `json:"bytes_unused"`
+	// CDNSaving is 1 − the P2P arm's CDN bytes ÷ the CDN-only arm's: what
+	// the operator's CDN bill falls by.
+	CDNSaving float64 `json:"cdn_saving"`
 	// RootCauses counts the root stripes of the viewers alive at the end by
 	// what kept their closest neighbour from feeding them (engine.Cause).
 	RootCauses     map[string]int `json:"root_causes"`
@@ -95,6 +104,7 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 		st := n.eng.Stats()
 		r.BytesP2P += st.BytesP2P
 		r.BytesCDN += st.BytesCDN
+		r.BytesUnused += st.BytesWasted
 		r.CDNStart += st.CDNStart
 		r.CDNRoot += st.CDNRoot
 		r.CDNDeadline += st.CDNDeadline
@@ -111,6 +121,9 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 	if media > 0 {
 		r.Offload = float64(r.BytesP2P) / float64(media)
 		r.ControlOverhead = float64(control) / float64(media)
+	}
+	if r.CDNOnly.CDNBytes > 0 {
+		r.CDNSaving = 1 - float64(r.P2P.CDNBytes)/float64(r.CDNOnly.CDNBytes)
 	}
 	r.Ceiling = 1 - 1/float64(max(1, cfg.Peers))
 	r.UploadCeiling = uploadCeiling(cfg)

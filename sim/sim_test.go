@@ -25,6 +25,15 @@ func TestSmallSwarm(t *testing.T) {
 	if r.ControlOverhead > 0.02 {
 		t.Errorf("control overhead %.4f > 2%%", r.ControlOverhead)
 	}
+	// The CDN saving is the offload less the bytes received and not used
+	// (mostly sent twice): a change that made peers send the same bytes
+	// again and again would show here.
+	unused := float64(r.BytesUnused) / float64(r.BytesP2P)
+	t.Logf("cdn saving %.3f, unused bytes %.2f%% of the P2P bytes", r.CDNSaving, 100*unused)
+	if r.CDNSaving <= 0 || r.CDNSaving > r.Offload || unused > 0.1 {
+		t.Errorf("cdn saving %.3f (offload %.3f), unused %.3f of the P2P bytes: want 0 < saving <= offload, unused <= 0.1",
+			r.CDNSaving, r.Offload, unused)
+	}
 	if r.P2P.Played < 25*30 {
 		t.Errorf("only %d segments played", r.P2P.Played)
 	}
