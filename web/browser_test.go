@@ -42,7 +42,7 @@ func TestBrowsersAndNativePeersShareOneSwarm(t *testing.T) {
 	// there: each browser must receive from peers and upload to peers. The
 	// later two are consume-only: with five uploaders and four stripes one
 	// home stripe is shared, and the sharer left with no child could be a
-	// browser (CI saw a browser upload nothing, twice in about forty runs);
+	// browser (CI saw a browser upload nothing in sessions 7 and 17);
 	// with three uploaders every home has children.
 	played := make(chan player.Result, 3)
 	go func() { played <- nativeViewer(ctx, playlist, wsURL, false) }()
