@@ -109,3 +109,44 @@ func lateForward(t *testing.T, onTime bool) {
 		t.Fatalf("upstream on time %v: the child got %d bytes of segment 1, want its stripe (%d)", onTime, got, z-a)
 	}
 }
+
+// The player starts when the fast-start segment is ready, which on a fast
+// CDN is well before the engine's first guess (the first OnSegment plus
+// CDNTime). The completions of later segments are due on the player's real
+// schedule: on the guess, 0.5 s segments stalled in the simulator.
+func TestDeadlineFollowsThePlayersStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(3)
+		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // accepts, never sends
+		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 10 * time.Second})
+		w.r.do(func() {
+			up.links[b.id], b.links[up.id] = b, up
+			b.eng.OnSegment(segInfo(0, 0)) // fast start: ready after 20 ms
+			b.eng.AddNeighbour(up.id)
+			root := StripeState{Root: true, Fed: true, Slots: 3}
+			_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
+		})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() {
+			for k := range 2 {
+				_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
+			}
+		})
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		before := len(w.o.requests)
+		w.publish(1, b) // due 2 s after the player's start: its completion starts 2 × CDNTime before
+		// CDNTime is 0.605 s once the fast start is measured. On the guess the
+		// player starts at 0.8 s, so the completion would start at 1.59 s; from
+		// the fast start's arrival, 20 ms, it starts at 0.81 s.
+		time.Sleep(900 * time.Millisecond)
+		synctest.Wait()
+		if len(w.o.requests) == before {
+			t.Fatalf("no CDN completion of segment 1 by %v: its deadline still follows the guessed start", w.r.Now())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		w.checkBytes(t, b, 1)
+	})
+}

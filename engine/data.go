@@ -128,6 +128,9 @@ func (e *Engine) checkReady(s *segment) {
 		s.repair()
 	}
 	e.stats.Segments++
+	if s.info.Seq == e.firstSeq {
+		e.playAt = min(e.playAt, e.clk.Now()) // the player can start now: later segments are due on its schedule
+	}
 	if s.info.Duration > 0 {
 		e.bitrate = 0.8*e.bitrate + 0.2*float64(s.size)/s.info.Duration.Seconds()
 	}
