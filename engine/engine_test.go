@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -457,6 +458,28 @@ func TestCheckPieceSize(t *testing.T) {
 	for _, bad := range []int{-1, MinPiece - 1, MaxPiece + 1} {
 		if err := CheckPieceSize(bad); !errors.Is(err, ErrPieceSize) {
 			t.Errorf("CheckPieceSize(%d) = %v, want ErrPieceSize", bad, err)
+		}
+	}
+}
+
+// A host may set Utilization to 0 (the default) or within (0, 1], and it
+// sets how many children a peer takes: 2× the stream at K = 4 is 6 stripe
+// slots at 0.8, 7 at 0.875.
+func TestUtilization(t *testing.T) {
+	for _, ok := range []float64{0, 0.5, 0.875, 1} {
+		if err := CheckUtilization(ok); err != nil {
+			t.Errorf("CheckUtilization(%v): %v", ok, err)
+		}
+	}
+	for _, bad := range []float64{-0.1, 1.01, math.NaN()} {
+		if err := CheckUtilization(bad); !errors.Is(err, ErrUtilization) {
+			t.Errorf("CheckUtilization(%v) = %v, want ErrUtilization", bad, err)
+		}
+	}
+	for u, want := range map[float64]int{0: 6, 0.875: 7} {
+		e := New(Config{Self: "a", Bitrate: 1000, UploadCap: 2000, Utilization: u}, nil, nil, nil, nil)
+		if got := e.capacity(); got != want {
+			t.Errorf("utilization %v: %d slots, want %d", u, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -132,14 +133,16 @@ func (e *Engine) Deadline(d time.Duration) time.Duration {
 // DefaultDeadline is the deadline of a segment of duration d when
 // Config.Deadline is not set: 2 segments, at least 2 s.
 //
-// The simulator's players stall at this with short segments (1,000 mixed
-// viewers × 2 min: 2 stalls with 1.5 s segments, 22 with 1 s ones and
-// 4 KiB pieces), and 1.5 segments keeps them at 0; but in real 5-viewer
-// swarms of 1 s segments on a loaded machine (proxy's
-// TestSharedPlaylistsSpareTheCDN) 1.5 s made upstreams miss their deadline
-// and viewers root stripes, and their players did not stall at 2 s. So the
-// shorter deadline is an option (--deadline 1.5s), not the default
-// (docs/BENCHMARKS.md, session 16).
+// Until session 19 the simulator's players stalled at this with short
+// segments (1,000 mixed viewers × 2 min: 18–30 stalls with 1 s segments,
+// 7,393 with 0.5 s ones): the engine took the player to start CDNTime after
+// the first segment appeared, later than it did on a fast CDN. Since it
+// takes the fast start's arrival, none stalls there. 1.5 s with 1 s
+// segments cuts the delay, but in real 5-viewer swarms of 1 s segments on
+// a loaded machine (proxy's TestSharedPlaylistsSpareTheCDN) it made
+// upstreams miss their deadline and viewers root stripes, and their players
+// did not stall at 2 s. So the shorter deadline is an option (--deadline
+// 1.5s), not the default (docs/BENCHMARKS.md, sessions 16 and 19).
 func DefaultDeadline(d time.Duration) time.Duration { return 2 * max(d, time.Second) }
 
 // MinPiece is the smallest PieceSize a host may set.
@@ -153,6 +156,17 @@ var ErrPieceSize = fmt.Errorf("engine: piece size must be 0 or %d-%d bytes", Min
 func CheckPieceSize(n int) error {
 	if n != 0 && (n < MinPiece || n > MaxPiece) {
 		return fmt.Errorf("%d: %w", n, ErrPieceSize)
+	}
+	return nil
+}
+
+// ErrUtilization: a Utilization a host may set is 0 (the default) or in (0, 1].
+var ErrUtilization = errors.New("engine: utilization must be 0 (default 0.8) or in (0, 1]")
+
+// CheckUtilization says whether u is a Utilization a host may set.
+func CheckUtilization(u float64) error {
+	if u < 0 || u > 1 || u != u {
+		return fmt.Errorf("%v: %w", u, ErrUtilization)
 	}
 	return nil
 }

@@ -55,15 +55,20 @@ type Config struct {
 	// segment's duration (16 KiB from 2 s, 4 KiB at 1 s). Each tree edge
 	// holds a piece before passing it on, so smaller pieces shorten every
 	// level (docs/BENCHMARKS.md, session 16).
-	PieceSize  int
-	ICEServers []webrtc.ICEServer
-	RelayOnly  bool
-	Loopback   bool          // ICE on 127.0.0.1 only (tests, demo)
-	UDP        string        // the UDP socket's address
-	Neighbours int           // links this peer opens, default 12
-	MaxLinks   int           // links accepted in all, default 30
-	GiveUp     time.Duration // a segment not ready this long after its deadline is skipped; default 10s
-	HTTPClient hls.Doer      // default: hls.Source's
+	PieceSize int
+	// Utilization: the share of MaxUpload given to children, which sets
+	// how many this peer feeds; 0 = the engine's 0.8. More offload for more
+	// delay (docs/BENCHMARKS.md, sessions 18–19: 0.875 suits segments of
+	// 0.5 s).
+	Utilization float64
+	ICEServers  []webrtc.ICEServer
+	RelayOnly   bool
+	Loopback    bool          // ICE on 127.0.0.1 only (tests, demo)
+	UDP         string        // the UDP socket's address
+	Neighbours  int           // links this peer opens, default 12
+	MaxLinks    int           // links accepted in all, default 30
+	GiveUp      time.Duration // a segment not ready this long after its deadline is skipped; default 10s
+	HTTPClient  hls.Doer      // default: hls.Source's
 	// TestCorrupt makes this peer flip every byte of the media it sends to
 	// other peers: a poisoner, for tests of integrity only.
 	TestCorrupt bool
@@ -150,7 +155,7 @@ func New(cfg Config) (*Node, error) {
 	n.eng = engine.New(engine.Config{Self: self, Stripes: cfg.Stripes, UploadCap: cfg.MaxUpload,
 		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == "", RootGrace: rootGrace,
 		MinMargin: minMargin, SharePlaylists: cfg.SharePlaylists, LeafPull: cfg.LeafPull, Deadline: cfg.Deadline,
-		PieceSize: cfg.PieceSize},
+		PieceSize: cfg.PieceSize, Utilization: cfg.Utilization},
 		n.clk, (*engineTransport)(n), (*engineSource)(n), (*enginePlayer)(n))
 	if cfg.Tracker != "" && !cfg.CDNOnly {
 		if err := n.startP2P(); err != nil {

@@ -48,6 +48,8 @@ type Config struct {
 	LeafPull   bool  `json:"leafPull,omitempty"`   // leaf roots pull from neighbours instead of the CDN
 	DeadlineMS int64 `json:"deadlineMs,omitempty"` // the player needs a segment this long after it appears; 0 = engine.DefaultDeadline
 	PieceSize  int   `json:"pieceSize,omitempty"`  // bytes per piece sent to peers; 0 = by the segment's duration
+	// Utilization: share of the upload cap given to children; 0 = 0.8.
+	Utilization float64 `json:"utilization,omitempty"`
 }
 
 // Built says whether the browser peer is in this binary.

@@ -29,6 +29,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	sharePl := fs.Bool("share-playlists", false, "pass playlists down the stripe trees; poll the CDN's every 3 target durations while they keep up")
 	leafPull := fs.Bool("leaf-pull", false, "a stripe this viewer roots with no child in it comes from neighbours' spare upload instead of the CDN (less CDN, more delay)")
 	deadline := fs.Duration("deadline", 0, "how long after a segment appears the player needs it; the CDN completes what peers have not brought by then (0: 2 segments, at least 2 s; 1.5s suits 1 s segments)")
+	util := fs.Float64("utilization", 0, "share of the upload cap given to children (0: 0.8); higher feeds more peers, so more offload for more delay (0.875 suits 0.5 s segments)")
 	piece := fs.Int("piece", 0, "bytes per piece sent to peers, 1024-65536 (0: 16 KiB from 2 s segments, 4 KiB for 1 s ones); smaller pieces shorten each tree level")
 	cdnOnly := fs.Bool("cdn-only", false, "no P2P at all (the comparison arm)")
 	corrupt := fs.Bool("test-corrupt", false, "TESTS ONLY: corrupt every piece sent to peers (a poisoner, to show integrity checks)")
@@ -52,6 +53,9 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	if err := engine.CheckPieceSize(*piece); err != nil {
 		return fmt.Errorf("peer: --piece %w", err)
 	}
+	if err := engine.CheckUtilization(*util); err != nil {
+		return fmt.Errorf("peer: --utilization %w", err)
+	}
 	upload, err := parseRate(*maxUpload)
 	if err != nil {
 		return fmt.Errorf("peer: --max-upload: %w", err)
@@ -63,7 +67,7 @@ func runPeer(ctx context.Context, args []string, _ io.Writer) error {
 	cfg := proxy.Config{Playlist: *playlist, Logger: log, Node: peer.Config{Tracker: *trackerURL, Swarm: *swarm,
 		Token: *token, Sources: splitList(*sources), Stripes: *stripes, MaxUpload: upload, ConsumeOnly: *consume, SharePlaylists: *sharePl,
 		CDNOnly: *cdnOnly, TestCorrupt: *corrupt, ICEServers: iceServers, RelayOnly: *relay, Loopback: *loopback, UDP: *udp,
-		Neighbours: *neighbours, MaxLinks: *maxLinks, LeafPull: *leafPull, Deadline: *deadline, PieceSize: *piece, Logger: log}}
+		Neighbours: *neighbours, MaxLinks: *maxLinks, LeafPull: *leafPull, Deadline: *deadline, PieceSize: *piece, Utilization: *util, Logger: log}}
 	srv, err := proxy.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ func runWeb(ctx context.Context, args []string, stdout io.Writer) error {
 	maxUpload := fs.String("max-upload", "0", "each browser viewer's upload cap, bytes/s with optional k/M suffix or bits with kbit/Mbit (0 = 4x the stream)")
 	leafPull := fs.Bool("leaf-pull", false, "a stripe a browser viewer roots with no child in it comes from neighbours' spare upload instead of the CDN (less CDN, more delay)")
 	deadline := fs.Duration("deadline", 0, "how long after a segment appears a browser's player needs it; the CDN completes what peers have not brought by then (0: 2 segments, at least 2 s; 1.5s suits 1 s segments)")
+	util := fs.Float64("utilization", 0, "share of a browser viewer's upload cap given to children (0: 0.8); higher feeds more peers, so more offload for more delay")
 	piece := fs.Int("piece", 0, "bytes per piece a browser viewer sends to peers, 1024-65536 (0: 16 KiB from 2 s segments, 4 KiB for 1 s ones)")
 	logger := logFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -52,7 +53,10 @@ func runWeb(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := engine.CheckPieceSize(*piece); err != nil {
 		return fmt.Errorf("web: --piece %w", err)
 	}
-	cfg.UploadCap, cfg.LeafPull, cfg.DeadlineMS, cfg.PieceSize = upload, *leafPull, deadline.Milliseconds(), *piece
+	if err := engine.CheckUtilization(*util); err != nil {
+		return fmt.Errorf("web: --utilization %w", err)
+	}
+	cfg.UploadCap, cfg.LeafPull, cfg.DeadlineMS, cfg.PieceSize, cfg.Utilization = upload, *leafPull, deadline.Milliseconds(), *piece, *util
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("web: listen: %w", err)

@@ -19,6 +19,7 @@
     announceTrackers: [cfg.tracker], rtcConfig: { iceServers: cfg.iceServers || [] },
     isP2PDisabled: !!cfg.cdnOnly, recordHashes: true, wasmUrl: "p2phls.wasm",
     uploadCap: cfg.uploadCap || 0, leafPull: !!cfg.leafPull, deadlineMs: cfg.deadlineMs || 0, pieceSize: cfg.pieceSize || 0,
+    utilization: cfg.utilization || 0,
   } });
   demo.p2p = p2p;
   const video = $("video");

@@ -21,6 +21,7 @@
     isP2PUploadDisabled: false, // consume-only (mobile)
     leafPull: false, // a stripe this viewer roots with no child in it comes from neighbours, not the CDN (less CDN, more delay)
     deadlineMs: 0, // the player needs a segment this long after it appears (0: 2 segments, at least 2 s; 1.5s suits 1 s segments); the CDN completes the rest then
+    utilization: 0, // share of the upload cap given to children (0: 0.8); higher feeds more peers: more offload, more delay
     pieceSize: 0, // bytes per piece sent to peers (0: 16 KiB from 2 s segments, 4 KiB for 1 s ones); smaller pieces shorten each tree level
     isP2PDisabled: false,
     swarmToken: "",
@@ -63,6 +64,7 @@
         stripes: this.cfg.stripes, maxUpload: this.cfg.uploadCap,
         consumeOnly: this.cfg.isP2PUploadDisabled, token: this.cfg.swarmToken, logLevel: this.cfg.logLevel,
         leafPull: !!this.cfg.leafPull, deadlineMs: this.cfg.deadlineMs, pieceSize: this.cfg.pieceSize,
+        utilization: this.cfg.utilization,
       }));
       if (err) throw new Error(err);
       this.api = api;

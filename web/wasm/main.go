@@ -4,7 +4,7 @@
 // compiled to WebAssembly, behind a small JavaScript API that the hls.js
 // integration (web/static/p2phls-hlsjs.js) calls:
 //
-//	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel, leafPull, deadlineMs, pieceSize
+//	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel, leafPull, deadlineMs, pieceSize, utilization
 //	p2phls.playlist(url) → Promise<string|null>    the origin's playlist without the tail not ready here
 //	p2phls.segment(url, start, end) → Promise<Uint8Array|null>  null: not this peer's (use the CDN)
 //	p2phls.stats() → string          JSON: the sum over the renditions being played, and each one
@@ -42,9 +42,10 @@ type options struct {
 	RelayOnly   bool               `json:"relayOnly"` // TURN only: peers never learn this viewer's address
 	Token       string             `json:"token"`
 	LogLevel    string             `json:"logLevel"`
-	LeafPull    bool               `json:"leafPull"`   // peer.Config.LeafPull
-	DeadlineMS  int64              `json:"deadlineMs"` // peer.Config.Deadline; 0 = engine.DefaultDeadline
-	PieceSize   int                `json:"pieceSize"`  // peer.Config.PieceSize; 0 = by the segment's duration
+	LeafPull    bool               `json:"leafPull"`    // peer.Config.LeafPull
+	DeadlineMS  int64              `json:"deadlineMs"`  // peer.Config.Deadline; 0 = engine.DefaultDeadline
+	PieceSize   int                `json:"pieceSize"`   // peer.Config.PieceSize; 0 = by the segment's duration
+	Utilization float64            `json:"utilization"` // peer.Config.Utilization; 0 = 0.8
 }
 
 const idleStop = time.Minute
@@ -100,6 +101,9 @@ func (b *bridge) configure(_ js.Value, args []js.Value) any {
 	if err := engine.CheckPieceSize(o.PieceSize); err != nil {
 		return fmt.Sprintf("configure: pieceSize %v", err)
 	}
+	if err := engine.CheckUtilization(o.Utilization); err != nil {
+		return fmt.Sprintf("configure: utilization %v", err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.opt = o
@@ -118,7 +122,7 @@ func (b *bridge) node(url string) (*peer.Node, error) {
 	o := b.opt
 	n, err := peer.New(peer.Config{Playlist: url, Tracker: o.Tracker, ICEServers: o.ICEServers,
 		Stripes: o.Stripes, MaxUpload: o.MaxUpload, ConsumeOnly: o.ConsumeOnly, Token: o.Token, RelayOnly: o.RelayOnly,
-		LeafPull: o.LeafPull, Deadline: time.Duration(o.DeadlineMS) * time.Millisecond, PieceSize: o.PieceSize,
+		LeafPull: o.LeafPull, Deadline: time.Duration(o.DeadlineMS) * time.Millisecond, PieceSize: o.PieceSize, Utilization: o.Utilization,
 		Logger: b.log.With("playlist", url)})
 	if err != nil {
 		return nil, err
