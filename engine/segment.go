@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -135,7 +136,7 @@ func (e *Engine) Deadline(d time.Duration) time.Duration {
 //
 // Until session 19 the simulator's players stalled at this with short
 // segments (1,000 mixed viewers × 2 min: 18–30 stalls with 1 s segments,
-// 7,393 with 0.5 s ones): the engine took the player to start CDNTime after
+// 2,077 with 0.5 s ones): the engine took the player to start CDNTime after
 // the first segment appeared, later than it did on a fast CDN. Since it
 // takes the fast start's arrival, none stalls there. 1.5 s with 1 s
 // segments cuts the delay, but in real 5-viewer swarms of 1 s segments on
@@ -165,7 +166,7 @@ var ErrUtilization = errors.New("engine: utilization must be 0 (default 0.8) or 
 
 // CheckUtilization says whether u is a Utilization a host may set.
 func CheckUtilization(u float64) error {
-	if u < 0 || u > 1 || u != u {
+	if u < 0 || u > 1 || math.IsNaN(u) {
 		return fmt.Errorf("%v: %w", u, ErrUtilization)
 	}
 	return nil
