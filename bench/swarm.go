@@ -41,6 +41,10 @@ type SwarmConfig struct {
 	Tracker string
 	// During runs once the players have started, with each peer's /live.m3u8 URL.
 	During func(ctx context.Context, urls []string)
+	// Segment is the started origin's segment duration (default its own, 2 s).
+	Segment time.Duration
+	// PeerArgs are more flags for every peer (--utilization 0.875).
+	PeerArgs []string
 }
 
 // PeerResult is one peer: what its player saw and what its /stats said.
@@ -163,7 +167,11 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 		cfg.Stagger = 200 * time.Millisecond
 	}
 	if cfg.Playlist == "" {
-		org, err := StartListener(cfg.Bin, "origin", "--listen", "127.0.0.1:0")
+		oargs := []string{"origin", "--listen", "127.0.0.1:0"}
+		if cfg.Segment > 0 {
+			oargs = append(oargs, "--segment", cfg.Segment.String())
+		}
+		org, err := StartListener(cfg.Bin, oargs...)
 		if err != nil {
 			return SwarmResult{}, err
 		}
@@ -177,6 +185,7 @@ func RunSwarm(ctx context.Context, cfg SwarmConfig) (SwarmResult, error) {
 	if cfg.SharePlaylists {
 		args = append(args, "--share-playlists")
 	}
+	args = append(args, cfg.PeerArgs...)
 	switch {
 	case cfg.CDNOnly:
 		args = append(args, "--cdn-only")

@@ -150,3 +150,116 @@ func TestDeadlineFollowsThePlayersStart(t *testing.T) {
 		w.checkBytes(t, b, 1)
 	})
 }
+
+// A player that starts after its peer (a proxy's, opened later) needs each
+// segment later than the fast start implies: its first segment sets the
+// schedule, and the CDN completions follow it (Playing).
+func TestDeadlineFollowsAPlayerThatStartsLate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(3)
+		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // accepts, never sends
+		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 10 * time.Second})
+		w.r.do(func() {
+			up.links[b.id], b.links[up.id] = b, up
+			b.eng.OnSegment(segInfo(0, 0)) // fast start: ready after 20 ms
+			b.eng.AddNeighbour(up.id)
+			root := StripeState{Root: true, Fed: true, Slots: 3}
+			_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
+		})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() {
+			for k := range 2 {
+				_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
+			}
+		})
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		before := len(w.o.requests)
+		w.publish(1, b) // due 2 s after the player's start, its completion 1.21 s before
+		time.Sleep(300 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() { b.eng.Playing(segInfo(0, 0).ID, w.r.Now()) }) // the player starts 0.58 s after the fast start
+		// From the fast start the completion would start at 0.81 s; from the
+		// player's start at 1.39 s.
+		time.Sleep(600 * time.Millisecond)
+		synctest.Wait()
+		if n := len(w.o.requests); n != before {
+			t.Fatalf("%d CDN requests by %v: the completion still follows the fast start", n-before, w.r.Now())
+		}
+		time.Sleep(300 * time.Millisecond)
+		synctest.Wait()
+		if len(w.o.requests) == before {
+			t.Fatalf("no CDN completion of segment 1 by %v", w.r.Now())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		w.checkBytes(t, b, 1)
+	})
+}
+
+// The player learns of a ready segment at its next playlist reload, every
+// half target duration: with ReloadLag the completion starts that much
+// earlier, so short segments keep more time for their peers.
+func TestMarginFollowsThePlayersReloads(t *testing.T) {
+	e := New(Config{Self: "a", MinMargin: 500 * time.Millisecond, ReloadLag: true, CDNTime: 100 * time.Millisecond}, nil, nil, nil, nil)
+	for _, c := range []struct{ d, want time.Duration }{
+		{500 * time.Millisecond, time.Second}, {time.Second, time.Second}, {1500 * time.Millisecond, 1500 * time.Millisecond},
+		{2 * time.Second, 1500 * time.Millisecond}, {6 * time.Second, 3500 * time.Millisecond},
+	} {
+		if got := e.margin(c.d); got != c.want {
+			t.Errorf("margin(%v) = %v, want %v", c.d, got, c.want)
+		}
+	}
+	slow := New(Config{Self: "a", MinMargin: 500 * time.Millisecond, ReloadLag: true, CDNTime: time.Second}, nil, nil, nil, nil)
+	if got := slow.margin(500 * time.Millisecond); got != 2*time.Second {
+		t.Errorf("a slow CDN: margin %v, want 2 s", got)
+	}
+	plain := New(Config{Self: "a", MinMargin: 1500 * time.Millisecond, CDNTime: 100 * time.Millisecond}, nil, nil, nil, nil)
+	if got := plain.margin(500 * time.Millisecond); got != 1500*time.Millisecond {
+		t.Errorf("without ReloadLag: margin %v, want MinMargin", got)
+	}
+}
+
+// With AwaitPlayer a segment is due at its deadline alone until the host
+// says the player took one: nothing is completed early for a player that
+// has not started.
+func TestAwaitPlayerKeepsTheDeadlineUntilThePlayerStarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(3)
+		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // accepts, never sends
+		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 3 * time.Second, AwaitPlayer: true})
+		w.r.do(func() {
+			up.links[b.id], b.links[up.id] = b, up
+			b.eng.OnSegment(segInfo(0, 0))
+			b.eng.AddNeighbour(up.id)
+			root := StripeState{Root: true, Fed: true, Slots: 3}
+			_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
+		})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() {
+			for k := range 2 {
+				_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
+			}
+		})
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		before := len(w.o.requests)
+		w.publish(1, b) // at 0.3 s: its deadline is 3.3 s, its completion 1.21 s before
+		// On the fast start's schedule the completion would start at 0.81 s.
+		time.Sleep(1700 * time.Millisecond)
+		synctest.Wait()
+		if n := len(w.o.requests); n != before {
+			t.Fatalf("%d CDN requests by %v, before the player started", n-before, w.r.Now())
+		}
+		time.Sleep(300 * time.Millisecond)
+		synctest.Wait()
+		if len(w.o.requests) == before {
+			t.Fatalf("no CDN completion of segment 1 by %v", w.r.Now())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		w.checkBytes(t, b, 1)
+	})
+}

@@ -128,7 +128,7 @@ func (e *Engine) checkReady(s *segment) {
 		s.repair()
 	}
 	e.stats.Segments++
-	if s.info.Seq == e.firstSeq {
+	if s.info.Seq == e.firstSeq && !e.playing {
 		e.playAt = min(e.playAt, e.clk.Now()) // the player can start now: later segments are due on its schedule
 	}
 	if s.info.Duration > 0 {

@@ -101,6 +101,17 @@ type Config struct {
 	// MinMargin is the least time before the player's need at which the CDN
 	// completion starts (else 2 × CDNTime, tiny on a fast CDN). Default 0.
 	MinMargin time.Duration
+	// ReloadLag: the player learns of a ready segment only at its next
+	// playlist reload, every half target duration, so the CDN completion
+	// starts that much earlier again (on top of MinMargin): 1 s for 2 s
+	// segments, 0.5 s for segments of 1 s and less (Engine.margin).
+	ReloadLag bool
+	// AwaitPlayer: the host calls Playing when its player takes a segment;
+	// until the first call a segment is due at its deadline alone, not on a
+	// player's turn counted from the fast start (a proxy's player may open
+	// long after its peer). Without it the player starts with the fast
+	// start, as the simulator's do.
+	AwaitPlayer bool
 	Seed      uint64 // randomness (tie-breaks)
 	// SharePlaylists: playlists travel down the stripe trees (PLAYLIST);
 	// the host gets them if its Player is also a PlaylistTaker.
@@ -197,6 +208,7 @@ type Engine struct {
 	homeK     int           // home stripe, -1 until chosen
 	firstSeq  int64         // the fast-start segment
 	playAt    time.Duration // when the player starts, about
+	playing   bool          // the host said the player took a segment (Playing)
 	bitrate   float64
 	stats     Stats
 	dirty     bool

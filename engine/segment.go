@@ -19,6 +19,7 @@ type segment struct {
 	ready    bool
 	late     bool       // the deadline came before it was ready
 	stop     func()     // deadline timer
+	asked    bool       // the player asked for it (Need): its timer is the player's
 	repair   func()     // pull-repair timer
 	fetching bool       // a whole-segment CDN fetch is under way
 	sums     [][32]byte // block digests (integrity), nil until published
@@ -100,21 +101,80 @@ func (e *Engine) OnSegment(info SegmentInfo) {
 		e.fetchWhole(s, whyStart) // fast start: the first segment from the CDN
 		return
 	}
-	// The player needs it a deadline after it appeared, or on its turn after
-	// the first segment if that comes sooner; the CDN completion starts early
-	// enough to finish by then twice over.
-	need := min(info.Available+e.Deadline(info.Duration), e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
-	deadline := need - max(2*e.cfg.CDNTime, e.cfg.MinMargin)
-	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() {
-		e.complete(s)
-	})
-	mid := info.Available + (deadline-info.Available)/2
-	s.repair = e.clk.AfterFunc(max(0, mid-e.clk.Now()), func() { e.pullRepair(s) })
+	e.schedule(s)
 	e.improve()
 	e.feedRoots(s)
 	e.pullHeld(s)
 	e.watchUpstreams(s)
 	e.checkReady(s)
+}
+
+// schedule (re)sets s's CDN completion and pull repair. The player needs s
+// a deadline after it appeared, or on its turn after the first segment if
+// that comes sooner; the CDN completion starts early enough to finish by
+// then twice over, and the repair halfway there.
+func (e *Engine) schedule(s *segment) {
+	if s.stop != nil {
+		s.stop()
+	}
+	if s.repair != nil {
+		s.repair()
+	}
+	info := s.info
+	need := info.Available + e.Deadline(info.Duration)
+	if e.playing || !e.cfg.AwaitPlayer {
+		need = min(need, e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
+	}
+	deadline := need - e.margin(info.Duration)
+	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() {
+		e.complete(s)
+	})
+	mid := info.Available + (deadline-info.Available)/2
+	s.repair = e.clk.AfterFunc(max(0, mid-e.clk.Now()), func() { e.pullRepair(s) })
+}
+
+// margin is how long before the player's need the CDN completion of a
+// segment of duration d starts: twice the CDN's fetch time, at least
+// MinMargin plus, with ReloadLag, the player's reload period (half the
+// target duration, the whole seconds above d).
+func (e *Engine) margin(d time.Duration) time.Duration {
+	m := e.cfg.MinMargin
+	if e.cfg.ReloadLag {
+		target := max(time.Second, (d+time.Second-1)/time.Second*time.Second)
+		m += target / 2
+	}
+	return max(2*e.cfg.CDNTime, m)
+}
+
+// Playing tells the engine the player took segment id at `at` (engine
+// clock). Until then the engine takes the player to start with the fast
+// start; a player that starts later (a proxy's, opened after its peer)
+// needs every segment later than that, and CDN completions timed for the
+// fast start come early: in a real swarm of 0.5 s segments whose players
+// started 2 s after the first peers, those peers completed every segment
+// from the CDN. The first call sets the player's schedule by that segment;
+// later ones move it only later, when the player is more than a segment
+// behind it (it stalled or paused). Segments the player asked for (Need)
+// keep their time.
+func (e *Engine) Playing(id string, at time.Duration) {
+	s := e.segs[id]
+	if s == nil || !s.known || !e.started || s.info.Duration <= 0 {
+		return
+	}
+	due := e.playAt + time.Duration(s.info.Seq-e.firstSeq)*s.info.Duration
+	if e.playing && at-due <= s.info.Duration {
+		return
+	}
+	e.playing = true
+	if at == due {
+		return
+	}
+	e.playAt += at - due
+	for _, id := range e.order {
+		if t := e.segs[id]; t.known && !t.ready && !t.late && !t.asked && t.info.Seq > s.info.Seq {
+			e.schedule(t)
+		}
+	}
 }
 
 // StartIndex is the index, in the first playlist's n segments, from which the
@@ -200,6 +260,7 @@ func (e *Engine) Need(id string, at time.Duration) {
 	if s.stop != nil {
 		s.stop()
 	}
+	s.asked = true
 	s.stop = e.clk.AfterFunc(max(0, at-e.cfg.CDNTime-e.clk.Now()), func() { e.complete(s) })
 }
 

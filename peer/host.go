@@ -137,6 +137,9 @@ func (n *Node) Segment(ctx context.Context, local int64) ([]byte, error) {
 			return nil, ErrUnknownSegment
 		case e.ready:
 			n.mu.Unlock()
+			if !asked {
+				n.playing(e.item.ID)
+			}
 			return e.data, nil
 		case e.gone:
 			n.mu.Unlock()
@@ -149,6 +152,7 @@ func (n *Node) Segment(ctx context.Context, local int64) ([]byte, error) {
 		n.mu.Unlock()
 		if !asked {
 			asked = true // the player wants it now: whatever is missing comes from the CDN now
+			n.playing(id)
 			n.r.post(func() { n.eng.Need(id, n.clk.Now()) })
 		}
 		select {
@@ -157,6 +161,13 @@ func (n *Node) Segment(ctx context.Context, local int64) ([]byte, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// playing tells the engine the player took segment id now: its schedule
+// follows the player's, which may have started well after this peer.
+func (n *Node) playing(id string) {
+	at := n.clk.Now()
+	n.r.post(func() { n.eng.Playing(id, at) })
 }
 
 // Init returns EXT-X-MAP section i, fetched from the CDN (small, not shared).

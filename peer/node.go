@@ -103,10 +103,12 @@ func (c *Config) defaults() error {
 const rootGrace = 3 * time.Second
 
 // minMargin: the CDN completion starts at least this long before the
-// player's turn: half a second for the fetch, and a second because a player
-// learns of a segment only at its next playlist reload (every target
-// duration or half of it).
-const minMargin = 1500 * time.Millisecond
+// player's turn for the fetch, and the player's reload period before that
+// (engine ReloadLag: a player learns of a segment only at its next playlist
+// reload, every half target duration): 1.5 s in all for 2 s segments, 1 s
+// for segments of 1 s and less. Until session 20 it was 1.5 s for every
+// duration, which left 0.5 s segments 0.24 s for their peers.
+const minMargin = 500 * time.Millisecond
 
 // Node is one viewer of one rendition.
 type Node struct {
@@ -154,7 +156,7 @@ func New(cfg Config) (*Node, error) {
 	self := engine.PeerID(fmt.Sprintf("local-%d", time.Now().UnixNano()))
 	n.eng = engine.New(engine.Config{Self: self, Stripes: cfg.Stripes, UploadCap: cfg.MaxUpload,
 		ConsumeOnly: cfg.ConsumeOnly, CDNOnly: cfg.CDNOnly || cfg.Tracker == "", RootGrace: rootGrace,
-		MinMargin: minMargin, SharePlaylists: cfg.SharePlaylists, LeafPull: cfg.LeafPull, Deadline: cfg.Deadline,
+		MinMargin: minMargin, ReloadLag: true, AwaitPlayer: true, SharePlaylists: cfg.SharePlaylists, LeafPull: cfg.LeafPull, Deadline: cfg.Deadline,
 		PieceSize: cfg.PieceSize, Utilization: cfg.Utilization},
 		n.clk, (*engineTransport)(n), (*engineSource)(n), (*enginePlayer)(n))
 	if cfg.Tracker != "" && !cfg.CDNOnly {

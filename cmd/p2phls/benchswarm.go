@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/p2phls/p2phls/bench"
+	"github.com/p2phls/p2phls/engine"
 )
 
 // swarmReport is `bench swarm --json`: both arms of one run and the fan-out.
@@ -20,6 +22,7 @@ type swarmReport struct {
 	CDNOnly  bench.SwarmResult  `json:"cdn_only"`
 	Fanout   bench.FanoutResult `json:"fanout"`
 	Duration string             `json:"duration"`
+	Segment  string             `json:"segment"`
 }
 
 func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
@@ -30,6 +33,8 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 	children := fs.Int("children", 20, "children in the fan-out measurement (0 = skip)")
 	asJSON := fs.Bool("json", false, "print a JSON report")
 	share := fs.Bool("share-playlists", false, "P2P arm: peers pass playlists down the trees")
+	segment := fs.Duration("segment", 2*time.Second, "the origin's segment duration")
+	util := fs.Float64("utilization", 0, "P2P arm: peer --utilization (0: the peer's default)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,11 +42,19 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := swarmReport{Date: time.Now().UTC().Format(time.RFC3339), Duration: dur.String()}
-	if rep.P2P, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, Kill: *kill, SharePlaylists: *share}); err != nil {
+	if err := engine.CheckUtilization(*util); err != nil {
+		return fmt.Errorf("bench swarm: --utilization %w", err)
+	}
+	var peerArgs []string
+	if *util > 0 {
+		peerArgs = []string{"--utilization", strconv.FormatFloat(*util, 'g', -1, 64)}
+	}
+	rep := swarmReport{Date: time.Now().UTC().Format(time.RFC3339), Duration: dur.String(), Segment: segment.String()}
+	if rep.P2P, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, Kill: *kill, SharePlaylists: *share,
+		Segment: *segment, PeerArgs: peerArgs}); err != nil {
 		return err
 	}
-	if rep.CDNOnly, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, CDNOnly: true}); err != nil {
+	if rep.CDNOnly, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, CDNOnly: true, Segment: *segment}); err != nil {
 		return err
 	}
 	if *children > 0 {
