@@ -221,14 +221,14 @@ func TestMarginFollowsThePlayersReloads(t *testing.T) {
 	}
 }
 
-// With AwaitPlayer a segment is due at its deadline alone until the host
-// says the player took one: nothing is completed early for a player that
-// has not started.
+// With AwaitPlayer a segment after the start ones is due at its deadline
+// alone until the host says the player took one: nothing is completed early
+// for a player that has not started.
 func TestAwaitPlayerKeepsTheDeadlineUntilThePlayerStarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTWorld(3)
+		w := newTWorld(5)
 		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // accepts, never sends
-		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 3 * time.Second, AwaitPlayer: true})
+		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 10 * time.Second, AwaitPlayer: true})
 		w.r.do(func() {
 			up.links[b.id], b.links[up.id] = b, up
 			b.eng.OnSegment(segInfo(0, 0))
@@ -245,21 +245,23 @@ func TestAwaitPlayerKeepsTheDeadlineUntilThePlayerStarts(t *testing.T) {
 		})
 		time.Sleep(200 * time.Millisecond)
 		synctest.Wait()
+		// Segment 3, after the start ones (0–2), at 0.3 s: on the fast start's
+		// schedule it is due at 6.02 s, its completion 1.21 s before; awaiting
+		// the player, it is due at its deadline, 10.3 s.
 		before := len(w.o.requests)
-		w.publish(1, b) // at 0.3 s: its deadline is 3.3 s, its completion 1.21 s before
-		// On the fast start's schedule the completion would start at 0.81 s.
-		time.Sleep(1700 * time.Millisecond)
+		w.publish(3, b)
+		time.Sleep(6 * time.Second)
 		synctest.Wait()
 		if n := len(w.o.requests); n != before {
 			t.Fatalf("%d CDN requests by %v, before the player started", n-before, w.r.Now())
 		}
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(3 * time.Second)
 		synctest.Wait()
 		if len(w.o.requests) == before {
-			t.Fatalf("no CDN completion of segment 1 by %v", w.r.Now())
+			t.Fatalf("no CDN completion of segment 3 by %v", w.r.Now())
 		}
 		time.Sleep(time.Second)
 		synctest.Wait()
-		w.checkBytes(t, b, 1)
+		w.checkBytes(t, b, 3)
 	})
 }

@@ -107,10 +107,12 @@ type Config struct {
 	// segments, 0.5 s for segments of 1 s and less (Engine.margin).
 	ReloadLag bool
 	// AwaitPlayer: the host calls Playing when its player takes a segment;
-	// until the first call a segment is due at its deadline alone, not on a
-	// player's turn counted from the fast start (a proxy's player may open
-	// long after its peer). Without it the player starts with the fast
-	// start, as the simulator's do.
+	// until the first call a segment after the start ones (StartWith) is
+	// due at its deadline alone, not on a player's turn counted from the
+	// fast start (a proxy's player may open long after its peer; one that
+	// opens at once starts with the start segments, which keep that turn).
+	// Without it the player starts with the fast start, as the simulator's
+	// do.
 	AwaitPlayer bool
 	Seed      uint64 // randomness (tie-breaks)
 	// SharePlaylists: playlists travel down the stripe trees (PLAYLIST);

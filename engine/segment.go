@@ -122,7 +122,7 @@ func (e *Engine) schedule(s *segment) {
 	}
 	info := s.info
 	need := info.Available + e.Deadline(info.Duration)
-	if e.playing || !e.cfg.AwaitPlayer {
+	if e.playing || !e.cfg.AwaitPlayer || info.Seq < e.firstSeq+int64(e.cfg.StartWith) {
 		need = min(need, e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
 	}
 	deadline := need - e.margin(info.Duration)
