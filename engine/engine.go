@@ -114,7 +114,7 @@ type Config struct {
 	// Without it the player starts with the fast start, as the simulator's
 	// do.
 	AwaitPlayer bool
-	Seed      uint64 // randomness (tie-breaks)
+	Seed        uint64 // randomness (tie-breaks)
 	// SharePlaylists: playlists travel down the stripe trees (PLAYLIST);
 	// the host gets them if its Player is also a PlaylistTaker.
 	SharePlaylists bool
