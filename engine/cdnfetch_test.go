@@ -135,14 +135,14 @@ func TestDeadlineFollowsThePlayersStart(t *testing.T) {
 		})
 		time.Sleep(200 * time.Millisecond)
 		synctest.Wait()
-		before := len(w.o.requests)
+		before := w.requestCount()
 		w.publish(1, b) // due 2 s after the player's start: its completion starts 2 × CDNTime before
 		// CDNTime is 0.605 s once the fast start is measured. On the guess the
 		// player starts at 0.8 s, so the completion would start at 1.59 s; from
 		// the fast start's arrival, 20 ms, it starts at 0.81 s.
 		time.Sleep(900 * time.Millisecond)
 		synctest.Wait()
-		if len(w.o.requests) == before {
+		if w.requestCount() == before {
 			t.Fatalf("no CDN completion of segment 1 by %v: its deadline still follows the guessed start", w.r.Now())
 		}
 		time.Sleep(time.Second)
@@ -175,7 +175,7 @@ func TestDeadlineFollowsAPlayerThatStartsLate(t *testing.T) {
 		})
 		time.Sleep(200 * time.Millisecond)
 		synctest.Wait()
-		before := len(w.o.requests)
+		before := w.requestCount()
 		w.publish(1, b) // due 2 s after the player's start, its completion 1.21 s before
 		time.Sleep(300 * time.Millisecond)
 		synctest.Wait()
@@ -184,12 +184,12 @@ func TestDeadlineFollowsAPlayerThatStartsLate(t *testing.T) {
 		// player's start at 1.39 s.
 		time.Sleep(600 * time.Millisecond)
 		synctest.Wait()
-		if n := len(w.o.requests); n != before {
+		if n := w.requestCount(); n != before {
 			t.Fatalf("%d CDN requests by %v: the completion still follows the fast start", n-before, w.r.Now())
 		}
 		time.Sleep(300 * time.Millisecond)
 		synctest.Wait()
-		if len(w.o.requests) == before {
+		if w.requestCount() == before {
 			t.Fatalf("no CDN completion of segment 1 by %v", w.r.Now())
 		}
 		time.Sleep(time.Second)
@@ -248,20 +248,26 @@ func TestAwaitPlayerKeepsTheDeadlineUntilThePlayerStarts(t *testing.T) {
 		// Segment 3, after the start ones (0–2), at 0.3 s: on the fast start's
 		// schedule it is due at 6.02 s, its completion 1.21 s before; awaiting
 		// the player, it is due at its deadline, 10.3 s.
-		before := len(w.o.requests)
+		before := w.requestCount()
 		w.publish(3, b)
 		time.Sleep(6 * time.Second)
 		synctest.Wait()
-		if n := len(w.o.requests); n != before {
+		if n := w.requestCount(); n != before {
 			t.Fatalf("%d CDN requests by %v, before the player started", n-before, w.r.Now())
 		}
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
-		if len(w.o.requests) == before {
+		if w.requestCount() == before {
 			t.Fatalf("no CDN completion of segment 3 by %v", w.r.Now())
 		}
 		time.Sleep(time.Second)
 		synctest.Wait()
 		w.checkBytes(t, b, 3)
 	})
+}
+
+// requestCount is how many CDN requests the origin had, read on the reactor.
+func (w *tworld) requestCount() (n int) {
+	w.r.do(func() { n = len(w.o.requests) })
+	return n
 }

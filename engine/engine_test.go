@@ -39,7 +39,13 @@ func TestStripesComeFromPeers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTWorld(20)
 		ps := meshOf(w, 4, Config{})
-		w.run(0, 12, ps...)
+		// The first playlist shows three segments, as a host starts its player
+		// behind the live edge; at the edge every segment is due when it
+		// appears and the CDN completes it before any peer can (6 % of runs
+		// ended with every stripe rooted).
+		w.publish(0, ps...)
+		w.publish(1, ps...)
+		w.run(2, 12, ps...)
 		var p2p int64
 		for _, p := range ps {
 			for s := int64(1); s <= 12; s++ {

@@ -56,6 +56,12 @@ type Config struct {
 	LeafPull bool `json:"leaf_pull,omitempty"`
 	// NoClimb: viewers keep their upstreams however deep (engine.Config.NoClimb).
 	NoClimb bool `json:"no_climb,omitempty"`
+	// RealMargins: viewers start CDN completions as long before the player's
+	// turn as real peers do (engine MinMargin 0.5 s and ReloadLag, for a
+	// player that learns of a segment at its next playlist reload: 1 s for
+	// segments of 1 s and less, 1.5 s for 2 s ones). Off, only twice the
+	// measured CDN time, for a player that sees a segment once it is ready.
+	RealMargins bool `json:"real_margins,omitempty"`
 	// PollOnly: viewers that root a stripe poll the playlist as the others
 	// do. By default they ask for each next segment with a blocking reload
 	// (peer: hls.FollowConfig.Eager, against an origin that offers them,

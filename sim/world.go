@@ -94,7 +94,8 @@ func (w *World) join() {
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: n.upCap,
 		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
 		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth, Deadline: w.cfg.Deadline, PieceSize: w.cfg.PieceSize,
-		LeafPull: w.cfg.LeafPull, NoClimb: w.cfg.NoClimb}, &n.p.loop, n, cdn{n}, n)
+		LeafPull: w.cfg.LeafPull, NoClimb: w.cfg.NoClimb, ReloadLag: w.cfg.RealMargins, MinMargin: realMargin(w.cfg.RealMargins)},
+		&n.p.loop, n, cdn{n}, n)
 	w.nodes = append(w.nodes, n)
 	w.alive = append(w.alive, n)
 	// the first playlist: start StartWith segments behind the live edge
@@ -221,4 +222,12 @@ func (w *World) leave(n *node) {
 			}
 		})
 	}
+}
+
+// realMargin is a real peer's MinMargin (peer.minMargin) when on.
+func realMargin(on bool) time.Duration {
+	if on {
+		return 500 * time.Millisecond
+	}
+	return 0
 }
