@@ -62,6 +62,10 @@ type Config struct {
 	// segments of 1 s and less, 1.5 s for 2 s ones). Off, only twice the
 	// measured CDN time, for a player that sees a segment once it is ready.
 	RealMargins bool `json:"real_margins,omitempty"`
+	// StartWith: a viewer's player starts this many segments behind the live
+	// edge (engine.Config.StartWith; 0: 3). hls.js holds back three target
+	// durations: 6 segments of 0.5 s.
+	StartWith int `json:"start_with,omitempty"`
 	// PollOnly: viewers that root a stripe poll the playlist as the others
 	// do. By default they ask for each next segment with a blocking reload
 	// (peer: hls.FollowConfig.Eager, against an origin that offers them,

@@ -122,3 +122,19 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// With RealMargins the viewers start CDN completions as real peers do, a
+// second before the player's turn for 0.5 s segments: the peers have less
+// time, and more segments take a deadline completion; none stalls.
+func TestRealMarginsLeavePeersLessTime(t *testing.T) {
+	cfg := Config{Peers: 30, Duration: 40 * time.Second, Segment: 500 * time.Millisecond, Seed: 1}
+	plain := Run(cfg)
+	cfg.RealMargins = true
+	real := Run(cfg)
+	t.Logf("late segments %.3f → %.3f, deadline CDN bytes %d → %d, stalls %d / %d", plain.LateShare, real.LateShare,
+		plain.CDNDeadline, real.CDNDeadline, plain.Stalls, real.Stalls)
+	if real.LateShare <= plain.LateShare || real.CDNDeadline <= plain.CDNDeadline || real.Stalls != 0 {
+		t.Fatalf("real margins: late %.3f (plain %.3f), deadline bytes %d (plain %d), %d stalls",
+			real.LateShare, plain.LateShare, real.CDNDeadline, plain.CDNDeadline, real.Stalls)
+	}
+}

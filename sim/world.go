@@ -94,7 +94,7 @@ func (w *World) join() {
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: n.upCap,
 		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
 		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth, Deadline: w.cfg.Deadline, PieceSize: w.cfg.PieceSize,
-		LeafPull: w.cfg.LeafPull, NoClimb: w.cfg.NoClimb, ReloadLag: w.cfg.RealMargins, MinMargin: realMargin(w.cfg.RealMargins)},
+		LeafPull: w.cfg.LeafPull, NoClimb: w.cfg.NoClimb, ReloadLag: w.cfg.RealMargins, MinMargin: realMargin(w.cfg.RealMargins), StartWith: w.cfg.StartWith},
 		&n.p.loop, n, cdn{n}, n)
 	w.nodes = append(w.nodes, n)
 	w.alive = append(w.alive, n)
