@@ -116,25 +116,7 @@ func lateForward(t *testing.T, onTime bool) {
 // schedule: on the guess, 0.5 s segments stalled in the simulator.
 func TestDeadlineFollowsThePlayersStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTWorld(3)
-		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // accepts, never sends
-		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 10 * time.Second})
-		w.r.do(func() {
-			up.links[b.id], b.links[up.id] = b, up
-			b.eng.OnSegment(segInfo(0, 0)) // fast start: ready after 20 ms
-			b.eng.AddNeighbour(up.id)
-			root := StripeState{Root: true, Fed: true, Slots: 3}
-			_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
-		})
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
-		w.r.do(func() {
-			for k := range 2 {
-				_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
-			}
-		})
-		time.Sleep(200 * time.Millisecond)
-		synctest.Wait()
+		w, b := silentUpstreamWorld(3, Config{Deadline: 10 * time.Second})
 		before := w.requestCount()
 		w.publish(1, b) // due 2 s after the player's start: its completion starts 2 × CDNTime before
 		// CDNTime is 0.605 s once the fast start is measured. On the guess the
@@ -156,25 +138,7 @@ func TestDeadlineFollowsThePlayersStart(t *testing.T) {
 // schedule, and the CDN completions follow it (Playing).
 func TestDeadlineFollowsAPlayerThatStartsLate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTWorld(3)
-		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // accepts, never sends
-		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 10 * time.Second})
-		w.r.do(func() {
-			up.links[b.id], b.links[up.id] = b, up
-			b.eng.OnSegment(segInfo(0, 0)) // fast start: ready after 20 ms
-			b.eng.AddNeighbour(up.id)
-			root := StripeState{Root: true, Fed: true, Slots: 3}
-			_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
-		})
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
-		w.r.do(func() {
-			for k := range 2 {
-				_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
-			}
-		})
-		time.Sleep(200 * time.Millisecond)
-		synctest.Wait()
+		w, b := silentUpstreamWorld(3, Config{Deadline: 10 * time.Second})
 		before := w.requestCount()
 		w.publish(1, b) // due 2 s after the player's start, its completion 1.21 s before
 		time.Sleep(300 * time.Millisecond)
@@ -226,25 +190,7 @@ func TestMarginFollowsThePlayersReloads(t *testing.T) {
 // for a player that has not started.
 func TestAwaitPlayerKeepsTheDeadlineUntilThePlayerStarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTWorld(5)
-		up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o} // accepts, never sends
-		b := w.add(Config{Self: "b", Stripes: 2, CDNTime: 800 * time.Millisecond, Deadline: 10 * time.Second, AwaitPlayer: true})
-		w.r.do(func() {
-			up.links[b.id], b.links[up.id] = b, up
-			b.eng.OnSegment(segInfo(0, 0))
-			b.eng.AddNeighbour(up.id)
-			root := StripeState{Root: true, Fed: true, Slots: 3}
-			_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
-		})
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
-		w.r.do(func() {
-			for k := range 2 {
-				_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
-			}
-		})
-		time.Sleep(200 * time.Millisecond)
-		synctest.Wait()
+		w, b := silentUpstreamWorld(5, Config{Deadline: 10 * time.Second, AwaitPlayer: true})
 		// Segment 3, after the start ones (0–2), at 0.3 s: on the fast start's
 		// schedule it is due at 6.02 s, its completion 1.21 s before; awaiting
 		// the player, it is due at its deadline, 10.3 s.
@@ -270,4 +216,31 @@ func TestAwaitPlayerKeepsTheDeadlineUntilThePlayerStarts(t *testing.T) {
 func (w *tworld) requestCount() (n int) {
 	w.r.do(func() { n = len(w.o.requests) })
 	return n
+}
+
+// silentUpstreamWorld is peer b (2 stripes, CDNTime 0.8 s, cfg's deadline)
+// after its fast start (segment 0, ready after 20 ms), subscribed at 0.3 s
+// to an upstream that accepts both stripes and never sends.
+func silentUpstreamWorld(nseg int, cfg Config) (*tworld, *tpeer) {
+	w := newTWorld(nseg)
+	up := &tpeer{id: "up", r: w.r, links: map[PeerID]*tpeer{}, o: w.o}
+	cfg.Self, cfg.Stripes, cfg.CDNTime = "b", 2, 800*time.Millisecond
+	b := w.add(cfg)
+	w.r.do(func() {
+		up.links[b.id], b.links[up.id] = b, up
+		b.eng.OnSegment(segInfo(0, 0))
+		b.eng.AddNeighbour(up.id)
+		root := StripeState{Root: true, Fed: true, Slots: 3}
+		_ = b.eng.OnMessage(up.id, &Message{Type: TState, Stripes: []StripeState{root, root}})
+	})
+	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()
+	w.r.do(func() {
+		for k := range 2 {
+			_ = b.eng.OnMessage(up.id, &Message{Type: TAccept, Stripe: uint8(k)})
+		}
+	})
+	time.Sleep(200 * time.Millisecond)
+	synctest.Wait()
+	return w, b
 }
