@@ -46,13 +46,18 @@ func TestPeerRefusesAPieceSizeOutOfBounds(t *testing.T) {
 	}
 }
 
-// `p2phls peer --utilization` takes 0 (the engine's 0.8) or a share in
-// (0, 1]; anything else stops the command with a message naming the flag.
+// `p2phls peer --utilization` (and `bench swarm`'s, for its peers) takes 0
+// (the engine's 0.8) or a share in (0, 1]; anything else stops the command
+// with a message naming the flag, before anything starts.
 func TestPeerRefusesAUtilizationOutOfBounds(t *testing.T) {
 	for _, bad := range []string{"1.5", "-0.2", "NaN", "most"} {
 		out, err := exec.Command(binPath, "peer", "--playlist", "http://127.0.0.1:1/live.m3u8", "--utilization", bad).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "utilization") {
 			t.Errorf("peer --utilization %s: err %v, output %q: want a failure naming --utilization", bad, err, out)
+		}
+		out, err = exec.Command(binPath, "bench", "swarm", "--utilization", bad).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "utilization") {
+			t.Errorf("bench swarm --utilization %s: err %v, output %q: want a failure naming --utilization", bad, err, out)
 		}
 	}
 }
