@@ -162,6 +162,34 @@ func TestDeadlineFollowsAPlayerThatStartsLate(t *testing.T) {
 	})
 }
 
+// hls.js loads a segment as soon as its playlist lists it, seconds before
+// its turn: a Playing call for a segment before its turn does not move the
+// player's schedule earlier, so its CDN completion keeps its time.
+func TestPlayingBeforeTheTurnKeepsTheSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, b := silentUpstreamWorld(5, Config{Deadline: 10 * time.Second, AwaitPlayer: true})
+		before := w.requestCount()
+		w.publish(3, b)
+		// Segment 3 is the player's turn at 6.02 s (3 segments after the fast
+		// start); its completion starts 1.21 s before. Taking the load for
+		// the turn would start it now.
+		w.r.do(func() { b.eng.Playing(segInfo(3, 0).ID, w.r.Now()) })
+		time.Sleep(4 * time.Second)
+		synctest.Wait()
+		if n := w.requestCount(); n != before {
+			t.Fatalf("%d CDN requests by %v: a player loading ahead moved its turn earlier", n-before, w.r.Now())
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if w.requestCount() == before {
+			t.Fatalf("no CDN completion of segment 3 by %v", w.r.Now())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		w.checkBytes(t, b, 3)
+	})
+}
+
 // The player learns of a ready segment at its next playlist reload, every
 // half target duration: with ReloadLag the completion starts that much
 // earlier, so short segments keep more time for their peers.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/p2phls/p2phls/hls"
@@ -26,6 +27,8 @@ type abArm struct {
 		CurrentTime     float64
 		P2P, CDN        int64
 		Uploaded        int64
+		Direct          int64 // p2phls: what hls.js loaded itself before the peer was up
+		Deadline        int64 // p2phls: the peer's deadline completions from the CDN
 		Waiting, Stalls int
 		Errors          []string
 		Fed             []browsertest.Fed
@@ -97,6 +100,8 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 				t.Errorf("%s: fatal errors %v, video at %.1f s after %d s", name, p.Errors, p.CurrentTime, secs)
 			}
 			browsertest.CheckFed(t, name, p.Fed, hashes, 10)
+			t.Logf("%s: %d B from peers, %d B from the CDN (%d B by hls.js itself, %d B deadline completions), %d B uploaded",
+				name, p.P2P, p.CDN, p.Direct, p.Deadline, p.Uploaded)
 		}
 		p2p, c, stalls := res.totals()
 		if p2p == 0 {
@@ -104,6 +109,13 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 		}
 		t.Logf("%s: %d pages, %d s: offload %.3f (%d B from peers, %d B from the CDN), %d stalls", a.name, pages, secs,
 			float64(p2p)/float64(max(1, p2p+c)), p2p, c, stalls)
+		var w []string
+		for i, p := range res.offloadOverTime() {
+			if i%5 == 4 {
+				w = append(w, fmt.Sprintf("%.0f s %.2f", p[0], p[1]))
+			}
+		}
+		t.Logf("%s: offload over the last 10 s, every 10 s: %s", a.name, strings.Join(w, ", "))
 		arms = append(arms, res)
 	}
 	writeABPlot(t, arms, pages)

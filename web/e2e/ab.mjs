@@ -28,7 +28,8 @@ const read = (arm) => {
   const t = d.p2p.lastStats ? d.p2p.lastStats.total : {};
   const direct = d.p2p.fed.filter((f) => f.source === "http").reduce((a, f) => a + f.bytes, 0);
   return { currentTime: v.currentTime, p2p: t.bytes_p2p || 0, cdn: (t.bytes_cdn || 0) + direct,
-    uploaded: t.bytes_uploaded || 0, waiting: d.waiting, stalls: d.p2p.stalls || 0, errors: d.errors, fed: d.p2p.fed };
+    direct, deadline: t.bytes_cdn_deadline || 0, uploaded: t.bytes_uploaded || 0,
+    waiting: d.waiting, stalls: d.p2p.stalls || 0, errors: d.errors, fed: d.p2p.fed };
 };
 
 const logs = [];
