@@ -4,21 +4,26 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/p2phls/p2phls/hls"
 	"github.com/p2phls/p2phls/internal/browsertest"
 	"github.com/p2phls/p2phls/internal/plot"
 	"github.com/p2phls/p2phls/internal/testbin"
+	"github.com/p2phls/p2phls/origin"
 	"github.com/p2phls/p2phls/web"
 )
 
 // abPages is how many browser viewers each arm has: what this 2-core machine
 // holds with the video decoding in every page (P2PHLS_AB_PAGES overrides;
-// P2PHLS_AB_SECONDS the 60 s each arm plays).
+// P2PHLS_AB_SECONDS the 60 s each arm plays; P2PHLS_AB_SEGMENT, say 500ms,
+// plays a clip cut by ffmpeg into segments of that length instead of the
+// built-in 2 s one; P2PHLS_AB_UTILIZATION sets the p2phls page's).
 const abPages = 4
 
 type abArm struct {
@@ -37,6 +42,7 @@ type abArm struct {
 		T        float64 `json:"t"`
 		P2P, CDN int64
 	} `json:"timeline"`
+	Logs []string `json:"logs"` // the pages' uncaught errors and console warnings, the last 50
 }
 
 func (a abArm) totals() (p2p, cdn int64, stalls int) {
@@ -81,27 +87,43 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("P2PHLS_AB_SECONDS")); err == nil && n > 0 {
 		secs = n
 	}
-	o, playlist, tr := liveAndTracker(t)
+	var ocfg origin.Config
+	if d, err := time.ParseDuration(os.Getenv("P2PHLS_AB_SEGMENT")); err == nil && d > 0 {
+		ocfg = origin.Config{Clip: cutClip(t, d), Segment: d, Window: int(12 * time.Second / d)}
+	}
+	u, _ := strconv.ParseFloat(os.Getenv("P2PHLS_AB_UTILIZATION"), 64)
+	o, playlist, tr := liveAndTrackerWith(t, ocfg)
 	swarm, _ := hls.SwarmID(playlist)
 	ours := httptest.NewServer(web.Handler(web.Config{Playlist: playlist, Tracker: "ws://" + tr.Addr + "/v1/ws",
-		TrackerHTTP: "http://" + tr.Addr, Swarm: swarm, Loopback: true}))
+		TrackerHTTP: "http://" + tr.Addr, Swarm: swarm, Loopback: true, Utilization: u}))
 	defer ours.Close()
 	theirs := p2pmlPage(t, playlist, "ws://"+tr.Addr+"/announce")
 
-	hashes := browsertest.Hashes(o.Segment, 300)
+	n := int64(300) // segments published in the run, at most
+	if ocfg.Segment > 0 {
+		n *= int64(2 * time.Second / ocfg.Segment)
+	}
+	hashes := browsertest.Hashes(o.Segment, n)
 	var arms []abArm
 	for _, a := range []struct{ name, url string }{{"p2phls", ours.URL + "/"}, {"p2pml", theirs.URL + "/"}} {
 		var res abArm
 		browsertest.Script(t, &res, "web/e2e/ab.mjs", "--arm", a.name, "--url", a.url, "--pages", strconv.Itoa(pages),
 			"--seconds", strconv.Itoa(secs))
+		defer func() {
+			if t.Failed() {
+				for _, l := range res.Logs {
+					t.Logf("%s %s", a.name, l)
+				}
+			}
+		}()
 		for i, p := range res.Pages {
 			name := fmt.Sprintf("%s page %d", a.name, i)
 			if len(p.Errors) > 0 || p.CurrentTime < float64(secs)/2 {
 				t.Errorf("%s: fatal errors %v, video at %.1f s after %d s", name, p.Errors, p.CurrentTime, secs)
 			}
 			browsertest.CheckFed(t, name, p.Fed, hashes, 10)
-			t.Logf("%s: %d B from peers, %d B from the CDN (%d B by hls.js itself, %d B deadline completions), %d B uploaded",
-				name, p.P2P, p.CDN, p.Direct, p.Deadline, p.Uploaded)
+			t.Logf("%s: %d B from peers, %d B from the CDN (%d B by hls.js itself, %d B deadline completions), %d B uploaded, %d waiting, %d stalls",
+				name, p.P2P, p.CDN, p.Direct, p.Deadline, p.Uploaded, p.Waiting, p.Stalls)
 		}
 		p2p, c, stalls := res.totals()
 		if p2p == 0 {
@@ -119,6 +141,37 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 		arms = append(arms, res)
 	}
 	writeABPlot(t, arms, pages)
+}
+
+// cutClip encodes a 12 s test clip (as scripts/make-clip.sh) in segments of
+// d, which must be a whole number of frames at 24 frames a second.
+func cutClip(t *testing.T, d time.Duration) *origin.Clip {
+	t.Helper()
+	ffmpeg := testbin.Require(t, "ffmpeg")
+	frames := d.Seconds() * 24
+	if frames != float64(int(frames)) || frames < 1 {
+		t.Fatalf("P2PHLS_AB_SEGMENT %v: not a whole number of frames at 24 per second", d)
+	}
+	dir := t.TempDir()
+	g := strconv.Itoa(int(frames))
+	out, err := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=426x240:rate=24:duration=12",
+		"-f", "lavfi", "-i", "sine=frequency=440:beep_factor=4:sample_rate=44100:duration=12",
+		"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p",
+		"-b:v", "350k", "-maxrate", "400k", "-bufsize", "400k", "-g", g, "-keyint_min", g, "-sc_threshold", "0",
+		"-c:a", "aac", "-b:a", "64k", "-ac", "2",
+		"-f", "hls", "-hls_time", strconv.FormatFloat(d.Seconds(), 'f', -1, 64), "-hls_list_size", "0",
+		"-hls_playlist_type", "vod", "-hls_segment_filename", filepath.Join(dir, "seg%d.ts"),
+		filepath.Join(dir, "index.m3u8")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	clip, err := origin.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("clip: %d segments of %v cut by ffmpeg", len(clip.Segments), d)
+	return clip
 }
 
 func writeABPlot(t *testing.T, arms []abArm, pages int) {

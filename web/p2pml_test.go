@@ -66,7 +66,13 @@ func TestP2PMediaLoaderThroughOurTracker(t *testing.T) {
 // liveAndTracker starts the test origin and a tracker (closed with the test).
 func liveAndTracker(t *testing.T) (*origin.Origin, string, *tracker.Server) {
 	t.Helper()
-	o := origin.New(origin.Config{})
+	return liveAndTrackerWith(t, origin.Config{})
+}
+
+// liveAndTrackerWith is liveAndTracker with the origin's configuration.
+func liveAndTrackerWith(t *testing.T, cfg origin.Config) (*origin.Origin, string, *tracker.Server) {
+	t.Helper()
+	o := origin.New(cfg)
 	cdn := httptest.NewServer(o)
 	t.Cleanup(cdn.Close)
 	tr, err := tracker.Start(tracker.ServerConfig{Listen: "127.0.0.1:0", Heartbeat: 2 * time.Second})

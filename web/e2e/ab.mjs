@@ -40,6 +40,7 @@ try {
     const ctx = await browser.newContext({ permissions: ["microphone"] });
     const page = await ctx.newPage();
     page.on("pageerror", (e) => logs.push(`page ${i}: uncaught ${e.message}`));
+    page.on("console", (m) => { if (m.type() === "warning" || m.type() === "error") logs.push(`page ${i} at ${(Date.now() - t0) / 1000} s: ${m.text()}`); });
     await page.goto(o.url);
     pages.push(page);
     await page.waitForTimeout(1000 * Number(o.stagger));
