@@ -42,7 +42,6 @@ type abArm struct {
 		T        float64 `json:"t"`
 		P2P, CDN int64
 	} `json:"timeline"`
-	Logs []string `json:"logs"` // the pages' uncaught errors and console warnings, the last 50
 }
 
 func (a abArm) totals() (p2p, cdn int64, stalls int) {
@@ -106,16 +105,12 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 	hashes := browsertest.Hashes(o.Segment, n)
 	var arms []abArm
 	for _, a := range []struct{ name, url string }{{"p2phls", ours.URL + "/"}, {"p2pml", theirs.URL + "/"}} {
+		if only := os.Getenv("P2PHLS_AB_ARM"); only != "" && only != a.name {
+			continue // one arm alone, for a quick look (not for the A/B's figures)
+		}
 		var res abArm
 		browsertest.Script(t, &res, "web/e2e/ab.mjs", "--arm", a.name, "--url", a.url, "--pages", strconv.Itoa(pages),
 			"--seconds", strconv.Itoa(secs))
-		defer func() {
-			if t.Failed() {
-				for _, l := range res.Logs {
-					t.Logf("%s %s", a.name, l)
-				}
-			}
-		}()
 		for i, p := range res.Pages {
 			name := fmt.Sprintf("%s page %d", a.name, i)
 			if len(p.Errors) > 0 || p.CurrentTime < float64(secs)/2 {

@@ -42,6 +42,17 @@ try {
     page.on("pageerror", (e) => logs.push(`page ${i}: uncaught ${e.message}`));
     page.on("console", (m) => { if (m.type() === "warning" || m.type() === "error") logs.push(`page ${i} at ${(Date.now() - t0) / 1000} s: ${m.text()}`); });
     await page.goto(o.url);
+    // every stall: when (s since this script started), where the video was,
+    // and the last fragment hls.js had been given
+    await page.evaluate((t0) => {
+      const v = document.getElementById("video");
+      window.stallLog = [];
+      v.addEventListener("waiting", () => {
+        const d = window.p2phlsDemo, fed = d && d.p2p ? d.p2p.fed : (window.p2pmlState || {}).fed || [];
+        const last = fed.length ? fed[fed.length - 1].url.replace(/^.*\//, "") : "";
+        window.stallLog.push(`${((Date.now() - t0) / 1000).toFixed(1)} s: video at ${v.currentTime.toFixed(1)} s, last fed ${last}`);
+      });
+    }, t0);
     pages.push(page);
     await page.waitForTimeout(1000 * Number(o.stagger));
   }
@@ -57,7 +68,10 @@ try {
     timeline.push({ t: (Date.now() - t0) / 1000, p2p, cdn });
   }
   const out = [];
-  for (const p of pages) out.push(await p.evaluate(read, o.arm));
+  for (const [i, p] of pages.entries()) {
+    out.push(await p.evaluate(read, o.arm));
+    for (const l of await p.evaluate(() => window.stallLog || [])) logs.push(`page ${i} waiting at ${l}`);
+  }
   console.log(JSON.stringify({ arm: o.arm, pages: out, timeline, logs: logs.slice(-50) }));
 } finally {
   await browser.close();
