@@ -146,19 +146,7 @@ func TestDeadlineFollowsAPlayerThatStartsLate(t *testing.T) {
 		w.r.do(func() { b.eng.Playing(segInfo(0, 0).ID, w.r.Now()) }) // the player starts 0.58 s after the fast start
 		// From the fast start the completion would start at 0.81 s; from the
 		// player's start at 1.39 s.
-		time.Sleep(600 * time.Millisecond)
-		synctest.Wait()
-		if n := w.requestCount(); n != before {
-			t.Fatalf("%d CDN requests by %v: the completion still follows the fast start", n-before, w.r.Now())
-		}
-		time.Sleep(300 * time.Millisecond)
-		synctest.Wait()
-		if w.requestCount() == before {
-			t.Fatalf("no CDN completion of segment 1 by %v", w.r.Now())
-		}
-		time.Sleep(time.Second)
-		synctest.Wait()
-		w.checkBytes(t, b, 1)
+		w.completesAfter(t, b, 1, before, 600*time.Millisecond, 300*time.Millisecond, "the completion still follows the fast start")
 	})
 }
 
@@ -171,22 +159,14 @@ func TestPlayingBeforeTheTurnKeepsTheSchedule(t *testing.T) {
 		before := w.requestCount()
 		w.publish(3, b)
 		// Segment 3 is the player's turn at 6.02 s (3 segments after the fast
-		// start); its completion starts 1.21 s before. Taking the load for
-		// the turn would start it now.
+		// start), segment 4 at 8.02 s; their completions start 1.21 s before.
+		// Taking the load of 3 at 0.3 s for its turn would put 4's at 2.3 s.
 		w.r.do(func() { b.eng.Playing(segInfo(3, 0).ID, w.r.Now()) })
-		time.Sleep(4 * time.Second)
-		synctest.Wait()
-		if n := w.requestCount(); n != before {
-			t.Fatalf("%d CDN requests by %v: a player loading ahead moved its turn earlier", n-before, w.r.Now())
-		}
+		w.publish(4, b)
+		w.completesAfter(t, b, 3, before, 4*time.Second, 2*time.Second, "a player loading ahead moved its turn earlier")
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
-		if w.requestCount() == before {
-			t.Fatalf("no CDN completion of segment 3 by %v", w.r.Now())
-		}
-		time.Sleep(time.Second)
-		synctest.Wait()
-		w.checkBytes(t, b, 3)
+		w.checkBytes(t, b, 4)
 	})
 }
 
@@ -224,20 +204,28 @@ func TestAwaitPlayerKeepsTheDeadlineUntilThePlayerStarts(t *testing.T) {
 		// the player, it is due at its deadline, 10.3 s.
 		before := w.requestCount()
 		w.publish(3, b)
-		time.Sleep(6 * time.Second)
-		synctest.Wait()
-		if n := w.requestCount(); n != before {
-			t.Fatalf("%d CDN requests by %v, before the player started", n-before, w.r.Now())
-		}
-		time.Sleep(3 * time.Second)
-		synctest.Wait()
-		if w.requestCount() == before {
-			t.Fatalf("no CDN completion of segment 3 by %v", w.r.Now())
-		}
-		time.Sleep(time.Second)
-		synctest.Wait()
-		w.checkBytes(t, b, 3)
+		w.completesAfter(t, b, 3, before, 6*time.Second, 3*time.Second, "before the player started")
 	})
+}
+
+// completesAfter checks that b sends the CDN no request beyond the origin's
+// first `before` for another quiet (why says what one would mean), then
+// completes segment s within the next `within`, with the origin's bytes.
+func (w *tworld) completesAfter(t *testing.T, b *tpeer, s int64, before int, quiet, within time.Duration, why string) {
+	t.Helper()
+	time.Sleep(quiet)
+	synctest.Wait()
+	if n := w.requestCount(); n != before {
+		t.Fatalf("%d CDN requests by %v: %s", n-before, w.r.Now(), why)
+	}
+	time.Sleep(within)
+	synctest.Wait()
+	if w.requestCount() == before {
+		t.Fatalf("no CDN completion of segment %d by %v", s, w.r.Now())
+	}
+	time.Sleep(time.Second)
+	synctest.Wait()
+	w.checkBytes(t, b, s)
 }
 
 // requestCount is how many CDN requests the origin had, read on the reactor.
