@@ -138,28 +138,15 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 	writeABPlot(t, arms, pages)
 }
 
-// cutClip encodes a 12 s test clip (as scripts/make-clip.sh) in segments of
-// d, which must be a whole number of frames at 24 frames a second.
+// cutClip encodes the test clip of scripts/make-clip.sh in segments of d,
+// at 24 frames a second (d must be a whole number of frames).
 func cutClip(t *testing.T, d time.Duration) *origin.Clip {
 	t.Helper()
-	ffmpeg := testbin.Require(t, "ffmpeg")
-	frames := d.Seconds() * 24
-	if frames != float64(int(frames)) || frames < 1 {
-		t.Fatalf("P2PHLS_AB_SEGMENT %v: not a whole number of frames at 24 per second", d)
-	}
+	testbin.Require(t, "ffmpeg")
 	dir := t.TempDir()
-	g := strconv.Itoa(int(frames))
-	out, err := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", "testsrc2=size=426x240:rate=24:duration=12",
-		"-f", "lavfi", "-i", "sine=frequency=440:beep_factor=4:sample_rate=44100:duration=12",
-		"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p",
-		"-b:v", "350k", "-maxrate", "400k", "-bufsize", "400k", "-g", g, "-keyint_min", g, "-sc_threshold", "0",
-		"-c:a", "aac", "-b:a", "64k", "-ac", "2",
-		"-f", "hls", "-hls_time", strconv.FormatFloat(d.Seconds(), 'f', -1, 64), "-hls_list_size", "0",
-		"-hls_playlist_type", "vod", "-hls_segment_filename", filepath.Join(dir, "seg%d.ts"),
-		filepath.Join(dir, "index.m3u8")).CombinedOutput()
+	out, err := exec.Command("bash", "../scripts/make-clip.sh", dir, strconv.FormatFloat(d.Seconds(), 'f', -1, 64), "24").CombinedOutput()
 	if err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, out)
+		t.Fatalf("P2PHLS_AB_SEGMENT %v: make-clip.sh: %v: %s", d, err, out)
 	}
 	clip, err := origin.LoadDir(dir)
 	if err != nil {
