@@ -260,3 +260,29 @@ func silentUpstreamWorld(nseg int, cfg Config) (*tworld, *tpeer) {
 	synctest.Wait()
 	return w, b
 }
+
+// A player that says when it plays a segment (Due) sets the schedule in
+// either direction, past the deadline too: hls.js holds back further than
+// the engine guesses.
+func TestDueSetsTheTurnBothWays(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		deadline, in  time.Duration
+		quiet, within time.Duration
+	}{
+		// deadline 10.3 s; the player's turn at 4.3 s: completion about 1.2 s before
+		{"earlier than the deadline", 10 * time.Second, 4 * time.Second, 2500 * time.Millisecond, 1500 * time.Millisecond},
+		// deadline 2.3 s (its completion would start at 1.1 s); the turn at 6.3 s
+		{"later than the deadline", 2 * time.Second, 6 * time.Second, 4500 * time.Millisecond, 1500 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w, b := silentUpstreamWorld(5, Config{Deadline: c.deadline, AwaitPlayer: true, ReloadLag: true})
+				before := w.requestCount()
+				w.publish(3, b)
+				w.r.do(func() { b.eng.Due(segInfo(3, 0).ID, w.r.Now()+c.in) })
+				w.completesAfter(t, b, 3, before, c.quiet, c.within, "the completion did not follow the player's turn")
+			})
+		})
+	}
+}

@@ -211,6 +211,7 @@ type Engine struct {
 	firstSeq  int64         // the fast-start segment
 	playAt    time.Duration // when the player starts, about
 	playing   bool          // the host said the player took a segment (Playing)
+	told      bool          // the player said when it plays a segment (Due): its turns, not the deadline
 	bitrate   float64
 	stats     Stats
 	dirty     bool

@@ -122,8 +122,12 @@ func (e *Engine) schedule(s *segment) {
 	}
 	info := s.info
 	need := info.Available + e.Deadline(info.Duration)
-	if e.playing || !e.cfg.AwaitPlayer || info.Seq < e.firstSeq+int64(e.cfg.StartWith) {
-		need = min(need, e.playAt+time.Duration(info.Seq-e.firstSeq)*info.Duration)
+	turn := e.playAt + time.Duration(info.Seq-e.firstSeq)*info.Duration
+	switch {
+	case e.told:
+		need = turn
+	case e.playing || !e.cfg.AwaitPlayer || info.Seq < e.firstSeq+int64(e.cfg.StartWith):
+		need = min(need, turn)
 	}
 	deadline := need - e.margin(info.Duration)
 	s.stop = e.clk.AfterFunc(max(0, deadline-e.clk.Now()), func() {
@@ -179,8 +183,33 @@ func (e *Engine) Playing(id string, at time.Duration) {
 	case !first:
 		return
 	} // else the segments awaiting the player (AwaitPlayer) now follow its schedule
+	e.reschedule(s.info.Seq)
+}
+
+// Due tells the engine the player will play segment id at `at` (engine
+// clock): a player that loads ahead of its turn and knows its position says
+// so (the browser's hls.js: the fragment's start less the video's current
+// time). Unlike Playing, the schedule follows it both ways and is no longer
+// bounded by the deadline: the turns are the player's word, not a guess.
+// hls.js holds three target durations back (3 s for 0.5 s segments), where
+// the engine's guess from StartWith was 1.5 s and the deadline 2 s, so its
+// peers completed segments from the CDN a second or more before it needed
+// them (session 22).
+func (e *Engine) Due(id string, at time.Duration) {
+	s := e.segs[id]
+	if s == nil || !s.known || !e.started || s.info.Duration <= 0 {
+		return
+	}
+	e.playAt = at - time.Duration(s.info.Seq-e.firstSeq)*s.info.Duration
+	e.playing, e.told = true, true
+	e.reschedule(s.info.Seq)
+}
+
+// reschedule moves the CDN completions of the segments from seq on that are
+// still to come to the player's schedule.
+func (e *Engine) reschedule(seq int64) {
 	for _, id := range e.order {
-		if t := e.segs[id]; t.known && !t.ready && !t.late && !t.asked && t.info.Seq >= s.info.Seq {
+		if t := e.segs[id]; t.known && !t.ready && !t.late && !t.asked && t.info.Seq >= seq {
 			e.schedule(t)
 		}
 	}

@@ -3,6 +3,7 @@ package peer
 import (
 	"bytes"
 	"context"
+	"time"
 
 	"github.com/p2phls/p2phls/hls"
 )
@@ -52,6 +53,20 @@ func (n *Node) SegmentByURL(ctx context.Context, url string, r *hls.ByteRange) (
 		return nil, ErrUnknownSegment
 	}
 	return n.Segment(ctx, e.local)
+}
+
+// DueByURL tells the engine the player will play the segment named by its
+// origin URL and byte range in `in` (a player that knows its position:
+// hls.js). Unknown segments are ignored.
+func (n *Node) DueByURL(url string, r *hls.ByteRange, in time.Duration) {
+	n.mu.Lock()
+	e := n.win.byURL(url, r)
+	n.mu.Unlock()
+	if e == nil {
+		return
+	}
+	id, at := e.item.ID, n.clk.Now()+in
+	n.r.post(func() { n.eng.Due(id, at) })
 }
 
 // forPlayer is the CDN's playlist as this peer hands it to a player, without

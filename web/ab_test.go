@@ -23,7 +23,8 @@ import (
 // holds with the video decoding in every page (P2PHLS_AB_PAGES overrides;
 // P2PHLS_AB_SECONDS the 60 s each arm plays; P2PHLS_AB_SEGMENT, say 500ms,
 // plays a clip cut by ffmpeg into segments of that length instead of the
-// built-in 2 s one; P2PHLS_AB_UTILIZATION sets the p2phls page's).
+// built-in 2 s one; P2PHLS_AB_UTILIZATION sets the p2phls page's;
+// AB_PROFILE=i logs the top of a CPU profile of page i's first 15 s).
 const abPages = 4
 
 type abArm struct {
@@ -42,6 +43,10 @@ type abArm struct {
 		T        float64 `json:"t"`
 		P2P, CDN int64
 	} `json:"timeline"`
+	Traces []struct {
+		Page   int      `json:"page"`
+		Events []string `json:"events"`
+	} `json:"traces"` // hls.js's events on a p2phls page that stalled
 }
 
 func (a abArm) totals() (p2p, cdn int64, stalls int) {
@@ -133,6 +138,9 @@ func TestSwarmABAgainstP2PMediaLoader(t *testing.T) {
 			}
 		}
 		t.Logf("%s: offload over the last 10 s, every 10 s: %s", a.name, strings.Join(w, ", "))
+		for _, tr := range res.Traces {
+			t.Logf("%s page %d stalled; its player's last events (s since the first page opened):\n%s", a.name, tr.Page, strings.Join(tr.Events, "\n"))
+		}
 		arms = append(arms, res)
 	}
 	writeABPlot(t, arms, pages)

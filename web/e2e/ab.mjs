@@ -41,6 +41,20 @@ try {
     const page = await ctx.newPage();
     page.on("pageerror", (e) => logs.push(`page ${i}: uncaught ${e.message}`));
     page.on("console", (m) => { if (m.type() === "warning" || m.type() === "error") logs.push(`page ${i} at ${(Date.now() - t0) / 1000} s: ${m.text()}`); });
+    let prof = null;
+    if (process.env.AB_PROFILE === String(i)) {
+      prof = await ctx.newCDPSession(page);
+      await prof.send("Profiler.enable");
+      await prof.send("Profiler.setSamplingInterval", { interval: 500 });
+      await prof.send("Profiler.start");
+      setTimeout(async () => {
+        const { profile } = await prof.send("Profiler.stop");
+        const self = new Map(), dt = profile.timeDeltas, byId = new Map(profile.nodes.map((n) => [n.id, n]));
+        profile.samples.forEach((id, k) => { const n = byId.get(id).callFrame; const key = n.functionName || n.url; self.set(key, (self.get(key) || 0) + (dt[k] || 0)); });
+        const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
+        logs.push("profile of page " + i + " (ms self): " + top.map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`).join("; "));
+      }, 15000);
+    }
     await page.goto(o.url);
     // every stall: when (s since this script started), where the video was,
     // and the last fragment hls.js had been given
@@ -52,6 +66,23 @@ try {
         const last = fed.length ? fed[fed.length - 1].url.replace(/^.*\//, "") : "";
         window.stallLog.push(`${((Date.now() - t0) / 1000).toFixed(1)} s: video at ${v.currentTime.toFixed(1)} s, last fed ${last}`);
       });
+    }, t0);
+    // the p2phls page's hls.js events, kept for the trace of a page that stalls
+    await page.waitForFunction(() => !window.p2phlsDemo || window.p2phlsDemo.hls, null, { timeout: 10000 }).catch(() => {});
+    await page.evaluate((t0) => {
+      const d = window.p2phlsDemo, v = document.getElementById("video");
+      if (!d || !d.hls) return;
+      const E = window.Hls.Events, tr = (window.hlsTrace = []);
+      const at = () => ((Date.now() - t0) / 1000).toFixed(2);
+      const buf = () => (v.buffered.length ? v.buffered.end(v.buffered.length - 1).toFixed(2) : "-");
+      const add = (s) => { tr.push(`${at()} ${s} (video ${v.currentTime.toFixed(2)}, buffered to ${buf()})`); if (tr.length > 3000) tr.shift(); };
+      d.hls.on(E.LEVEL_LOADED, (_, x) => add(`playlist ${x.details.startSN}-${x.details.endSN}${x.details.updated ? "" : " unchanged"}`));
+      d.hls.on(E.FRAG_LOADING, (_, x) => add(`loading ${x.frag.sn}`));
+      d.hls.on(E.FRAG_LOADED, (_, x) => add(`loaded ${x.frag.sn}`));
+      v.addEventListener("waiting", () => add("waiting"));
+      new PerformanceObserver((l) => l.getEntries().forEach((e) => { if (e.duration >= 100) add(`main thread busy ${e.duration.toFixed(0)} ms from ${((performance.timeOrigin + e.startTime - t0) / 1000).toFixed(2)}`); }))
+        .observe({ type: "longtask", buffered: true });
+      v.addEventListener("playing", () => add("playing"));
     }, t0);
     pages.push(page);
     await page.waitForTimeout(1000 * Number(o.stagger));
@@ -67,12 +98,18 @@ try {
     }
     timeline.push({ t: (Date.now() - t0) / 1000, p2p, cdn });
   }
-  const out = [];
+  const out = [], traces = [];
   for (const [i, p] of pages.entries()) {
     out.push(await p.evaluate(read, o.arm));
-    for (const l of await p.evaluate(() => window.stallLog || [])) logs.push(`page ${i} waiting at ${l}`);
+    const stalls = await p.evaluate(() => window.stallLog || []);
+    for (const l of stalls) logs.push(`page ${i} waiting at ${l}`);
+    if (stalls.length) traces.push({ page: i, events: await p.evaluate((t0) => {
+      const w = window.p2phlsDemo && window.p2phlsDemo.p2p && window.p2phlsDemo.p2p.timing;
+      const s = (x) => (x ? ((x - t0) / 1000).toFixed(2) : "-");
+      return (window.hlsTrace || []).concat(w ? [`wasm: fetch ${s(w.start)}, compiled ${s(w.compiled)}, go.run returned ${s(w.ran)}, peer ready ${s(w.loaded)}`] : []);
+    }, t0) });
   }
-  console.log(JSON.stringify({ arm: o.arm, pages: out, timeline, logs: logs.slice(-50) }));
+  console.log(JSON.stringify({ arm: o.arm, pages: out, timeline, logs: logs.slice(-50), traces }));
 } finally {
   await browser.close();
 }

@@ -24,6 +24,8 @@
     utilization: 0, // share of the upload cap given to children (0: 0.8); higher feeds more peers: more offload, more delay
     pieceSize: 0, // bytes per piece sent to peers (0: 16 KiB from 2 s segments, 4 KiB for 1 s ones); smaller pieces shorten each tree level
     isP2PDisabled: false,
+    startAfterBufferMs: 2000, // with bindHls: the peer starts once the player has this much buffered (0: at once); its start takes the page's main thread for a while
+    startTimeoutMs: 10000, // ... or this long after bindHls at the latest
     swarmToken: "",
     segmentTimeoutMs: 30000,
     statsIntervalMs: 1000,
@@ -37,9 +39,16 @@
       this.listeners = {};
       this.ready = null; // Promise of the wasm API, once started
       this.api = null;
+      this.live = false; // the peer has its start buffer: hls.js loads through it from then on
       this.fed = []; // {url, sha256, bytes, source} when recordHashes
       this.totals = { p2p: 0, http: 0, uploaded: 0, peers: 0 };
-      if (!this.cfg.isP2PDisabled) this.ready = this._startWasm();
+      if (!this.cfg.isP2PDisabled) this.ready = new Promise((resolve) => { this._go = resolve; }).then(() => this._startWasm());
+      // without bindHls (or with no wait asked for) the peer starts at once
+      queueMicrotask(() => { if (!this.hls || !(this.cfg.startAfterBufferMs > 0)) this._start(); });
+    }
+
+    _start() {
+      if (this._go) { this._go(); this._go = null; }
     }
 
     addEventListener(name, fn) { (this.listeners[name] = this.listeners[name] || []).push(fn); }
@@ -52,10 +61,13 @@
       if (typeof Go === "undefined") throw new Error("p2phls: load wasm_exec.js first");
       const go = new Go();
       const loaded = new Promise((resolve) => { global.onP2PHLSReady = resolve; });
-      const resp = fetch(this.cfg.wasmUrl);
-      const { instance } = await WebAssembly.instantiateStreaming(resp, go.importObject);
+      const at = (this.timing = { start: Date.now() });
+      const instance = await WebAssembly.instantiate(await compileOffThread(this.cfg.wasmUrl), go.importObject);
+      at.compiled = Date.now();
       go.run(instance);
+      at.ran = Date.now();
       await loaded;
+      at.loaded = Date.now();
       const api = global.p2phls;
       const err = api.configure(JSON.stringify({
         tracker: this.cfg.announceTrackers[0] || "",
@@ -115,9 +127,17 @@
           const isFrag = context.frag !== undefined && context.frag !== null;
           const isLevel = context.type === "level" || context.type === "audioTrack";
           if (!isFrag && !isLevel) return cdn();
+          if (!self.live) {
+            // Until the peer has its start buffer hls.js does not wait on it:
+            // playlists still wake it (in the background), fragments and
+            // playlists come from the CDN. Its start takes the main thread
+            // for a while, and hls.js at 0.5 s segments has little buffer.
+            if (isLevel) self.api.playlist(context.url).then((p) => { if (p !== null && p !== undefined) self.live = true; }, () => {});
+            return cdn();
+          }
           const started = performance.now();
           const got = isFrag
-            ? self.api.segment(context.url, context.rangeStart || 0, context.rangeEnd || 0)
+            ? self.api.segment(context.url, context.rangeStart || 0, context.rangeEnd || 0, self._dueMs(context.frag))
             : self.api.playlist(context.url);
           got.then((data) => {
             if (this.aborted) return;
@@ -133,6 +153,15 @@
         }
       }
       return { loader: Loader };
+    }
+
+    // _dueMs: in how many ms the player plays frag (hls.js loads ahead of
+    // its turn; the peer times its CDN completions by this), -1 if unknown:
+    // not started, paused or seeking.
+    _dueMs(frag) {
+      const m = this.hls && this.hls.media;
+      if (!m || m.paused || m.seeking || m.readyState < 2 || !(frag.start >= 0)) return -1;
+      return Math.max(0, (1000 * (frag.start - m.currentTime)) / (m.playbackRate || 1));
     }
 
     // _wrap passes callbacks through, recording what reaches hls.js.
@@ -159,6 +188,14 @@
     bindHls(hls) {
       this.hls = hls;
       this.stalls = 0;
+      if (this._go && this.cfg.startAfterBufferMs > 0) {
+        const t = setTimeout(() => this._start(), this.cfg.startTimeoutMs);
+        const check = () => {
+          if (!this._go) return hls.off(global.Hls.Events.FRAG_BUFFERED, check);
+          if (1000 * bufferedAhead(hls.media) >= this.cfg.startAfterBufferMs) { clearTimeout(t); this._start(); }
+        };
+        hls.on(global.Hls.Events.FRAG_BUFFERED, check);
+      }
       hls.on(global.Hls.Events.ERROR, (_, d) => {
         if (d.details === global.Hls.ErrorDetails.BUFFER_STALLED_ERROR) { this.stalls++; this._emit("onStall", d); }
       });
@@ -168,6 +205,30 @@
       if (this._timer) clearInterval(this._timer);
       if (this.api) this.api.stop();
     }
+  }
+
+  // compileOffThread compiles the peer's wasm in a worker, so that the page's
+  // main thread (hls.js, the video) is not held for the seconds it takes on a
+  // busy machine; where no worker can be made, it compiles here.
+  async function compileOffThread(url) {
+    const abs = new URL(url, global.location ? global.location.href : undefined).href;
+    try {
+      const src = "onmessage = (e) => WebAssembly.compileStreaming(fetch(e.data)).then((m) => postMessage(m), (err) => postMessage(String(err)));";
+      const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
+      const m = await new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.onerror = () => resolve(null); w.postMessage(abs); });
+      w.terminate();
+      if (m instanceof WebAssembly.Module) return m;
+    } catch (e) { /* no worker here */ }
+    return WebAssembly.compileStreaming(fetch(abs));
+  }
+
+  // bufferedAhead: seconds the media element holds from its position on (from
+  // the start of its buffer while it has not started).
+  function bufferedAhead(media) {
+    if (!media || !media.buffered || !media.buffered.length) return 0;
+    const b = media.buffered, at = Math.max(media.currentTime, b.start(0));
+    for (let i = 0; i < b.length; i++) if (b.start(i) <= at + 0.1 && at < b.end(i)) return b.end(i) - at;
+    return 0;
   }
 
   global.P2PHls = P2PHls;

@@ -6,7 +6,8 @@
 //
 //	p2phls.configure(json)           options: tracker, iceServers, relayOnly, stripes, maxUpload, consumeOnly, token, logLevel, leafPull, deadlineMs, pieceSize, utilization
 //	p2phls.playlist(url) → Promise<string|null>    the origin's playlist without the tail not ready here
-//	p2phls.segment(url, start, end) → Promise<Uint8Array|null>  null: not this peer's (use the CDN)
+//	p2phls.segment(url, start, end, dueMs) → Promise<Uint8Array|null>  null: not this peer's (use the CDN);
+//	    dueMs (optional, ≥ 0): the player plays it in that many ms
 //	p2phls.stats() → string          JSON: the sum over the renditions being played, and each one
 //	p2phls.stop()
 //
@@ -159,6 +160,10 @@ func (b *bridge) segment(_ js.Value, args []js.Value) any {
 			r = &hls.ByteRange{Start: s, Length: e - s}
 		}
 	}
+	due, told := time.Duration(0), len(args) >= 4 && args[3].Type() == js.TypeNumber && args[3].Float() >= 0
+	if told {
+		due = time.Duration(args[3].Float() * float64(time.Millisecond))
+	}
 	return promise(func() (any, error) {
 		b.mu.Lock()
 		var nodes []*peer.Node
@@ -169,6 +174,9 @@ func (b *bridge) segment(_ js.Value, args []js.Value) any {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		for _, n := range nodes {
+			if told {
+				n.DueByURL(url, r, due)
+			}
 			data, err := n.SegmentByURL(ctx, url, r)
 			if errors.Is(err, peer.ErrUnknownSegment) {
 				continue
