@@ -40,6 +40,7 @@
       this.ready = null; // Promise of the wasm API, once started
       this.api = null;
       this.live = false; // the peer has its start buffer: hls.js loads through it from then on
+      this.short = false; // hls.js's fragments are under 1.5 s
       this.fed = []; // {url, sha256, bytes, source} when recordHashes
       this.totals = { p2p: 0, http: 0, uploaded: 0, peers: 0 };
       if (!this.cfg.isP2PDisabled) this.ready = new Promise((resolve) => { this._go = resolve; }).then(() => this._startWasm());
@@ -127,11 +128,14 @@
           const isFrag = context.frag !== undefined && context.frag !== null;
           const isLevel = context.type === "level" || context.type === "audioTrack";
           if (!isFrag && !isLevel) return cdn();
-          if (!self.live) {
-            // Until the peer has its start buffer hls.js does not wait on it:
-            // playlists still wake it (in the background), fragments and
-            // playlists come from the CDN. Its start takes the main thread
-            // for a while, and hls.js at 0.5 s segments has little buffer.
+          if (isFrag) self.short = context.frag.duration < 1.5;
+          if (!self.live && self.short) {
+            // With short segments, until the peer has its start buffer,
+            // hls.js does not wait on it: playlists still wake it (in the
+            // background), fragments and playlists come from the CDN. Its
+            // start takes the main thread for a while, and hls.js at 0.5 s
+            // segments has little buffer. (With 2 s ones hls.js's first
+            // fragments come through the peer's start, not twice.)
             if (isLevel) self.api.playlist(context.url).then((p) => { if (p !== null && p !== undefined) self.live = true; }, () => {});
             return cdn();
           }
@@ -142,6 +146,7 @@
           got.then((data) => {
             if (this.aborted) return;
             if (data === null || data === undefined) return cdn();
+            if (isLevel) self.live = true;
             const body = isFrag ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data;
             const n = isFrag ? data.byteLength : data.length;
             const now = performance.now();
