@@ -101,6 +101,8 @@ try {
   const out = [], traces = [];
   for (const [i, p] of pages.entries()) {
     out.push(await p.evaluate(read, o.arm));
+    const w = await p.evaluate(() => { const d = window.p2phlsDemo; return d && d.p2p && d.p2p.timing; });
+    if (w) logs.push(`page ${i} wasm: compiled in ${w.compiled - w.start} ms, Go started in ${w.ran - w.compiled} ms`);
     const stalls = await p.evaluate(() => window.stallLog || []);
     for (const l of stalls) logs.push(`page ${i} waiting at ${l}`);
     if (stalls.length) traces.push({ page: i, events: await p.evaluate((t0) => {

@@ -14,6 +14,7 @@
 
   const defaults = {
     wasmUrl: "p2phls.wasm",
+    wasmExecUrl: "", // Go's wasm_exec.js, for the worker that compiles the wasm ("": next to wasmUrl)
     announceTrackers: [],
     rtcConfig: { iceServers: [] },
     stripes: 0, // 0: the engine's default
@@ -63,7 +64,7 @@
       const go = new Go();
       const loaded = new Promise((resolve) => { global.onP2PHLSReady = resolve; });
       const at = (this.timing = { start: Date.now() });
-      const instance = await WebAssembly.instantiate(await compileOffThread(this.cfg.wasmUrl), go.importObject);
+      const instance = await WebAssembly.instantiate(await compileOffThread(this.cfg.wasmUrl, this.cfg.wasmExecUrl), go.importObject);
       at.compiled = Date.now();
       go.run(instance);
       at.ran = Date.now();
@@ -214,13 +215,26 @@
 
   // compileOffThread compiles the peer's wasm in a worker, so that the page's
   // main thread (hls.js, the video) is not held for the seconds it takes on a
-  // busy machine; where no worker can be made, it compiles here.
-  async function compileOffThread(url) {
-    const abs = new URL(url, global.location ? global.location.href : undefined).href;
+  // busy machine; where no worker can be made, it compiles here. The worker
+  // also runs Go's start once (with wasm_exec.js): V8 compiles a wasm
+  // function at its first call, and the compiled code is the module's, so
+  // the page's own start then finds it compiled.
+  async function compileOffThread(url, execUrl) {
+    const base = global.location ? global.location.href : undefined;
+    const abs = new URL(url, base).href, exec = new URL(execUrl || "wasm_exec.js", new URL(url, base)).href;
     try {
-      const src = "onmessage = (e) => WebAssembly.compileStreaming(fetch(e.data)).then((m) => postMessage(m), (err) => postMessage(String(err)));";
+      const src = `onmessage = async (e) => {
+        let m;
+        try { m = await WebAssembly.compileStreaming(fetch(e.data.wasm)); } catch (err) { return postMessage(String(err)); }
+        try {
+          importScripts(e.data.exec);
+          const go = new Go();
+          go.run(await WebAssembly.instantiate(m, go.importObject));
+        } catch (err) { /* compiled, not warmed */ }
+        postMessage(m);
+      };`;
       const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
-      const m = await new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.onerror = () => resolve(null); w.postMessage(abs); });
+      const m = await new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.onerror = () => resolve(null); w.postMessage({ wasm: abs, exec }); });
       w.terminate();
       if (m instanceof WebAssembly.Module) return m;
     } catch (e) { /* no worker here */ }
