@@ -66,6 +66,11 @@ type Config struct {
 	// edge (engine.Config.StartWith; 0: 3). hls.js holds back three target
 	// durations: 6 segments of 0.5 s.
 	StartWith int `json:"start_with,omitempty"`
+	// PlayerReloads: a viewer's player sees a ready segment only at its next
+	// playlist reload, once a segment duration, at a phase of its own (hls.js
+	// reloads a changed live playlist after about a segment); off, it sees it
+	// the moment it is ready. Both arms.
+	PlayerReloads bool `json:"player_reloads,omitempty"`
 	// PollOnly: viewers that root a stripe poll the playlist as the others
 	// do. By default they ask for each next segment with a blocking reload
 	// (peer: hls.FollowConfig.Eager, against an origin that offers them,

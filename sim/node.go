@@ -180,7 +180,7 @@ func (n *node) Ready(seg engine.SegmentInfo, data [][]byte) {
 
 // stalls replays the player: it starts when its first segment is ready and
 // needs each next one a segment duration later, waiting (a stall) when it is
-// not there.
+// not there (with PlayerReloads: when it has seen it, at a reload).
 func (n *node) stalls(end time.Duration) (stalls, played int) {
 	if n.playStart == 0 {
 		return 0, 0
@@ -188,12 +188,13 @@ func (n *node) stalls(end time.Duration) (stalls, played int) {
 	if n.left > 0 {
 		end = n.left
 	}
-	need := n.playStart
+	need := n.seen(n.playStart)
 	for s := n.first; ; s++ {
 		if need >= end {
 			return
 		}
 		at, ok := n.ready[s]
+		at = n.seen(at)
 		if !ok || at > need {
 			stalls++
 			if !ok || at >= end {
@@ -204,4 +205,21 @@ func (n *node) stalls(end time.Duration) (stalls, played int) {
 		played++
 		need += n.w.cfg.Segment
 	}
+}
+
+// seen is when the player learns of a segment ready at `at`: then, or with
+// PlayerReloads at its next playlist reload (one a segment duration, at a
+// phase drawn from the viewer's id).
+func (n *node) seen(at time.Duration) time.Duration {
+	d := n.w.cfg.Segment
+	if !n.w.cfg.PlayerReloads || d <= 0 {
+		return at
+	}
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(n.id); i++ {
+		h = (h ^ uint64(n.id[i])) * 1099511628211
+	}
+	phase := time.Duration(h % uint64(d))
+	k := (at - phase + d - 1) / d
+	return phase + k*d
 }

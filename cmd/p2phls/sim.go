@@ -57,6 +57,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.MaxDepth, "max-depth", 0, fmt.Sprintf("tree depth bound (0 = engine default %d)", engine.DefaultMaxDepth))
 	fs.IntVar(&c.StartWith, "start-with", 0, "players start this many segments behind the live edge (0: 3; hls.js holds back 3 target durations, 6 segments of 0.5 s)")
 	fs.BoolVar(&c.RealMargins, "real-margins", false, "viewers start CDN completions as long before the player's turn as real peers do (0.5 s plus the player's reload period)")
+	fs.BoolVar(&c.PlayerReloads, "player-reloads", false, "a viewer's player sees a ready segment only at its next playlist reload, once a segment duration (both arms)")
 	fs.BoolVar(&c.LeafPull, "leaf-pull", false, "viewers that root a stripe with no child in it pull it from neighbours' spare upload instead of the CDN (less CDN, more delay)")
 	climb := fs.Bool("climb", true, "a viewer that extends a stripe tree moves up to a neighbour's slot two or more levels shallower (false: it keeps its upstream)")
 	fs.BoolVar(&c.SharePlaylists, "share-playlists", false, "viewers pass playlists down the stripe trees (peer --share-playlists)")
