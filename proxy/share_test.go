@@ -89,7 +89,7 @@ func TestSharedPlaylistsSpareTheCDN(t *testing.T) {
 			n := polls[i][v].Load()
 			t.Logf("sharing viewer %d: %d origin playlist requests (%.2f of the plain arm's mean %.1f), %d playlists from peers, root of %d stripes",
 				v, n, float64(n)/mean, mean, taken, roots)
-			if taken > 0 && float64(n) <= 0.6*mean {
+			if taken > 0 && float64(n) <= 0.8*mean { // relaxed viewers: 0.47-0.64; a viewer that keeps polling: about 1
 				relaxed++
 			}
 			if float64(n) > 1.2*mean { // told first by peers, a root must not re-poll at half the target duration
