@@ -44,29 +44,21 @@ func (n *Node) OriginPlaylist() (b []byte, ok bool) {
 }
 
 // SegmentByURL is Segment for a segment named by its origin URL and byte
-// range (nil for the whole resource). ErrUnknownSegment: not in the window.
-func (n *Node) SegmentByURL(ctx context.Context, url string, r *hls.ByteRange) ([]byte, error) {
+// range (nil for the whole resource). A player that knows its position
+// (hls.js) says in `due` when it plays it, and the engine follows that
+// (Engine.Due); due < 0: not known. ErrUnknownSegment: not in the window.
+func (n *Node) SegmentByURL(ctx context.Context, url string, r *hls.ByteRange, due time.Duration) ([]byte, error) {
 	n.mu.Lock()
 	e := n.win.byURL(url, r)
 	n.mu.Unlock()
 	if e == nil {
 		return nil, ErrUnknownSegment
 	}
-	return n.Segment(ctx, e.local)
-}
-
-// DueByURL tells the engine the player will play the segment named by its
-// origin URL and byte range in `in` (a player that knows its position:
-// hls.js). Unknown segments are ignored.
-func (n *Node) DueByURL(url string, r *hls.ByteRange, in time.Duration) {
-	n.mu.Lock()
-	e := n.win.byURL(url, r)
-	n.mu.Unlock()
-	if e == nil {
-		return
+	if due >= 0 {
+		id, at := e.item.ID, n.clk.Now()+due
+		n.r.post(func() { n.eng.Due(id, at) })
 	}
-	id, at := e.item.ID, n.clk.Now()+in
-	n.r.post(func() { n.eng.Due(id, at) })
+	return n.Segment(ctx, e.local)
 }
 
 // forPlayer is the CDN's playlist as this peer hands it to a player, without

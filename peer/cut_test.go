@@ -46,7 +46,7 @@ func TestOriginPlaylistLosesOnlyTheTailNotReady(t *testing.T) {
 	if e := n.win.byURL("http://o/live/seg42.ts", nil); e != es[1] {
 		t.Fatal("lookup by URL")
 	}
-	if _, err := n.SegmentByURL(t.Context(), "http://o/live/seg40.ts", nil); err != ErrUnknownSegment {
+	if _, err := n.SegmentByURL(t.Context(), "http://o/live/seg40.ts", nil, -1); err != ErrUnknownSegment {
 		t.Fatalf("segment before the window: %v", err)
 	}
 }

@@ -33,7 +33,8 @@ type node struct {
 	known       int64 // newest segment in this viewer's playlist
 	early       int64 // segments learnt from an upstream's playlist before its own refresh
 	playStart   time.Duration
-	control     int64 // non-media bytes received (wire + overhead)
+	phase       time.Duration // of the player's reloads (PlayerReloads)
+	control     int64         // non-media bytes received (wire + overhead)
 	mediaP2P    int64
 	lastSampled engine.Stats
 }
@@ -208,18 +209,25 @@ func (n *node) stalls(end time.Duration) (stalls, played int) {
 }
 
 // seen is when the player learns of a segment ready at `at`: then, or with
-// PlayerReloads at its next playlist reload (one a segment duration, at a
-// phase drawn from the viewer's id).
+// PlayerReloads at its next playlist reload (one a segment duration, at the
+// viewer's phase).
 func (n *node) seen(at time.Duration) time.Duration {
 	d := n.w.cfg.Segment
 	if !n.w.cfg.PlayerReloads || d <= 0 {
 		return at
 	}
-	var h uint64 = 14695981039346656037
-	for i := 0; i < len(n.id); i++ {
-		h = (h ^ uint64(n.id[i])) * 1099511628211
+	k := (at - n.phase + d - 1) / d
+	return n.phase + k*d
+}
+
+// reloadPhase draws a viewer's reload phase in [0, d) from its id.
+func reloadPhase(id engine.PeerID, d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
 	}
-	phase := time.Duration(h % uint64(d))
-	k := (at - phase + d - 1) / d
-	return phase + k*d
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return time.Duration(h % uint64(d))
 }

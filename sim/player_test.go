@@ -12,7 +12,8 @@ import (
 func TestPlayerSeesSegmentsAtItsReloads(t *testing.T) {
 	const d = 500 * time.Millisecond
 	on := &node{w: &World{cfg: Config{Segment: d, PlayerReloads: true}}, id: engine.PeerID("viewer-7")}
-	off := &node{w: &World{cfg: Config{Segment: d}}, id: on.id}
+	on.phase = reloadPhase(on.id, d)
+	off := &node{w: &World{cfg: Config{Segment: d}}, id: on.id, phase: on.phase}
 	phase := on.seen(0)
 	if phase < 0 || phase >= d {
 		t.Fatalf("phase %v outside [0, %v)", phase, d)

@@ -160,8 +160,8 @@ func (b *bridge) segment(_ js.Value, args []js.Value) any {
 			r = &hls.ByteRange{Start: s, Length: e - s}
 		}
 	}
-	due, told := time.Duration(0), len(args) >= 4 && args[3].Type() == js.TypeNumber && args[3].Float() >= 0
-	if told {
+	due := time.Duration(-1) // not known
+	if len(args) >= 4 && args[3].Type() == js.TypeNumber && args[3].Float() >= 0 {
 		due = time.Duration(args[3].Float() * float64(time.Millisecond))
 	}
 	return promise(func() (any, error) {
@@ -174,10 +174,7 @@ func (b *bridge) segment(_ js.Value, args []js.Value) any {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		for _, n := range nodes {
-			if told {
-				n.DueByURL(url, r, due)
-			}
-			data, err := n.SegmentByURL(ctx, url, r)
+			data, err := n.SegmentByURL(ctx, url, r, due)
 			if errors.Is(err, peer.ErrUnknownSegment) {
 				continue
 			}
