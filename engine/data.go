@@ -132,7 +132,7 @@ func (e *Engine) checkReady(s *segment) {
 		e.playAt = min(e.playAt, e.clk.Now()) // the player can start now: later segments are due on its schedule
 	}
 	if s.info.Duration > 0 {
-		e.bitrate = 0.8*e.bitrate + 0.2*float64(s.size)/s.info.Duration.Seconds()
+		e.measure(float64(s.size) / s.info.Duration.Seconds())
 	}
 	have := Message{Type: THave, Seg: s.info.ID, Size: uint32(s.size), Have: 1<<e.cfg.Stripes - 1}
 	for _, n := range e.neighbours() {

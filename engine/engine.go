@@ -212,7 +212,9 @@ type Engine struct {
 	playAt    time.Duration // when the player starts, about
 	playing   bool          // the host said the player took a segment (Playing)
 	told      bool          // the player said when it plays a segment (Due): its turns, not the deadline
-	bitrate   float64
+	bitrate   float64       // the stream's rate, bytes/s, following each segment
+	capRate   float64       // the same, slow: what capacity counts slots by (measure)
+	rates     int           // segments measured
 	stats     Stats
 	dirty     bool
 	flushing  bool
@@ -258,7 +260,7 @@ func New(cfg Config, clk Clock, tr Transport, src Source, pl Player) *Engine {
 	cfg.defaults()
 	e := &Engine{cfg: cfg, clk: clk, tr: tr, src: src, pl: pl, self: Hash(cfg.Self),
 		rng: rand.New(rand.NewPCG(cfg.Seed, uint64(Hash(cfg.Self)))), homeK: -1,
-		nbrs: map[PeerID]*neighbour{}, segs: map[string]*segment{}, bitrate: float64(cfg.Bitrate),
+		nbrs: map[PeerID]*neighbour{}, segs: map[string]*segment{}, bitrate: float64(cfg.Bitrate), capRate: float64(cfg.Bitrate),
 		up: make([]upstream, cfg.Stripes), children: make([]peerSet, cfg.Stripes)}
 	e.watch, _ = pl.(StripeWatcher)
 	return e

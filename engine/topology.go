@@ -27,10 +27,41 @@ func (e *Engine) uploadCap() int64 {
 	return 4 * int64(e.bitrate)
 }
 
-// capacity is how many stripe-children this peer can feed.
+// capSlack is the share of a stripe slot that may lie past u × the upload
+// cap and still count (never past the cap itself), and capWeight the weight
+// of each segment in the slow estimate of the stream's rate that capacity
+// uses. Segment sizes vary around their mean: at u = 0.875 a 2× uploader's
+// 7 slots sit exactly on a whole number, and counted with the
+// segment-to-segment estimate (bitrate) every such peer of a swarm lost its
+// seventh slot, all at once, whenever the estimate rose past the mean, and
+// took it back when it fell.
+const (
+	capSlack  = 0.25
+	capWeight = 1.0 / 64
+)
+
+// capacity is how many stripe-children this peer can feed: its upload at
+// utilisation u over one stripe's rate.
 func (e *Engine) capacity() int {
-	perChild := e.bitrate / float64(e.cfg.Stripes)
-	return int(float64(e.uploadCap()) * e.cfg.Utilization / perChild)
+	k, u := float64(e.cfg.Stripes), e.cfg.Utilization
+	switch {
+	case e.cfg.ConsumeOnly:
+		return 0
+	case e.cfg.UploadCap <= 0:
+		return int(4 * u * k) // no cap given: 4× the stream, whatever its rate
+	}
+	whole := float64(e.cfg.UploadCap) * k / e.capRate
+	return min(int(whole*u+capSlack), int(whole))
+}
+
+// measure takes a complete segment's rate (bytes/s) into both estimates:
+// bitrate follows each segment; capRate is the mean of the configured rate
+// and the segments so far, then a slow average (capWeight), so a peer's
+// slot count neither follows one segment's size nor keeps a wrong guess.
+func (e *Engine) measure(rate float64) {
+	e.bitrate = 0.8*e.bitrate + 0.2*rate
+	e.rates++
+	e.capRate += max(1/float64(e.rates+1), capWeight) * (rate - e.capRate)
 }
 
 func (e *Engine) freeSlots() uint8 {
