@@ -222,6 +222,7 @@
   async function compileOffThread(url, execUrl) {
     const base = global.location ? global.location.href : undefined;
     const abs = new URL(url, base).href, exec = new URL(execUrl || "wasm_exec.js", new URL(url, base)).href;
+    let blob;
     try {
       const src = `onmessage = async (e) => {
         let m;
@@ -233,11 +234,14 @@
         } catch (err) { /* compiled, not warmed */ }
         postMessage(m);
       };`;
-      const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
+      blob = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
+      const w = new Worker(blob);
       const m = await new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.onerror = () => resolve(null); w.postMessage({ wasm: abs, exec }); });
       w.terminate();
       if (m instanceof WebAssembly.Module) return m;
-    } catch (e) { /* no worker here */ }
+    } catch (e) { /* no worker here */ } finally {
+      if (blob) URL.revokeObjectURL(blob); // the worker has loaded it (or failed to)
+    }
     return WebAssembly.compileStreaming(fetch(abs));
   }
 
