@@ -30,15 +30,35 @@ const (
 // capacity is how many stripe-children this peer can feed: its upload at
 // utilisation u over one stripe's rate.
 func (e *Engine) capacity() int {
-	k, u := float64(e.cfg.Stripes), e.cfg.Utilization
+	u := e.cfg.Utilization
 	switch {
 	case e.cfg.ConsumeOnly:
 		return 0
 	case e.cfg.UploadCap <= 0:
-		return int(4 * u * k) // no cap given: 4× the stream, whatever its rate
+		return int(4 * u * float64(e.cfg.Stripes)) // no cap given: 4× the stream, whatever its rate
 	}
-	whole := float64(e.cfg.UploadCap) * k / e.capRate
+	return Slots(float64(e.cfg.UploadCap)/e.capRate, u, e.cfg.Stripes)
+}
+
+// Slots is how many stripe-children an upload of up times the stream's rate
+// feeds at utilisation u with k stripes: a slot counts when three quarters
+// of it fit within u of the upload (capSlack), and never past the upload.
+func Slots(up, u float64, k int) int {
+	whole := up * float64(k)
 	return min(int(whole*u+capSlack), int(whole))
+}
+
+// Capacity is how many stripe-children this peer can feed, and how many more
+// it would take now: its free slots in its home stripe while it is fed there
+// (0 before it has chosen a home or while it has no supply).
+func (e *Engine) Capacity() (slots, free int) {
+	slots = e.capacity()
+	if h := e.homeK; h >= 0 {
+		if _, fed := e.path(h); fed {
+			free = int(e.slotsFor(h))
+		}
+	}
+	return slots, free
 }
 
 // measure takes a complete segment's rate (bytes/s) into both estimates:

@@ -66,3 +66,21 @@ func TestCapacityFollowsTheStreamNotEachSegment(t *testing.T) {
 		t.Errorf("after 7 segments at 2.5× the configured rate: %d slots, want at most 6 (5.6 at the true rate; 14 at the configured one)", got)
 	}
 }
+
+// Slots counts a slot when three quarters of it fit within u of the upload,
+// never past the upload itself; Capacity reports free slots only once the
+// peer is fed in a home stripe.
+func TestSlotsAndCapacity(t *testing.T) {
+	for _, c := range []struct {
+		up, u float64
+		want  int
+	}{{2, 0.8, 6}, {2, 0.875, 7}, {2, 0.9, 7}, {0.7, 0.875, 2}, {0.7, 1, 2}, {2, 0.82, 6}, {2, 0.85, 7}, {0, 0.8, 0}} {
+		if got := Slots(c.up, c.u, 4); got != c.want {
+			t.Errorf("Slots(%v, %v, 4) = %d, want %d", c.up, c.u, got, c.want)
+		}
+	}
+	e := New(Config{Self: "a", Bitrate: 1000, UploadCap: 2000, Utilization: 0.875}, nil, nil, nil, nil)
+	if slots, free := e.Capacity(); slots != 7 || free != 0 {
+		t.Errorf("a peer with no home: Capacity() = %d, %d; want 7, 0", slots, free)
+	}
+}

@@ -3,7 +3,6 @@ package sim
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -96,12 +95,26 @@ func (r *Report) cdnWhy() string {
 	share := func(b int64) float64 { return 100 * float64(b) / float64(r.BytesCDN) }
 	switch {
 	case r.CDNRoot >= r.CDNDeadline && r.CDNRoot >= r.CDNStart:
-		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe%s)", share(r.CDNRoot), r.rootWhy())
+		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe%s)%s", share(r.CDNRoot), r.rootWhy(), r.freeWhy())
 	case r.CDNDeadline >= r.CDNStart:
 		return fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline))
 	default:
 		return fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart))
 	}
+}
+
+// freeWhy says that upload was left over while most roots had only full
+// neighbours: the swarm had the slots, the roots were not linked to them.
+func (r *Report) freeWhy() string {
+	total := 0
+	for _, n := range r.RootCauses {
+		total += n
+	}
+	if r.FreeSlots < 0.02 || 2*r.RootCauses[engine.CauseFull.String()] < total {
+		return ""
+	}
+	return fmt.Sprintf("; yet %.0f%% of the viewers' slots were free at the end, on fed viewers out of the roots' reach "+
+		"(their neighbours were full): which viewers meet binds here, not their upload", 100*r.FreeSlots)
 }
 
 // rootWhy lists the causes of the root stripes at the end, most first.
@@ -155,7 +168,7 @@ func uploadCeiling(cfg Config) float64 {
 	for _, c := range cfg.Classes {
 		share += c.Share
 		if !c.ConsumeOnly && c.Upload > 0 {
-			slots += c.Share * math.Floor(c.Upload*u*float64(cfg.Stripes)+1e-9)
+			slots += c.Share * float64(engine.Slots(c.Upload, u, cfg.Stripes))
 		}
 	}
 	if share <= 0 || cfg.Stripes <= 0 {

@@ -41,6 +41,17 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 			t.Errorf("delay why %q lacks %q", g[2].Why, want)
 		}
 	}
+	if strings.Contains(g[0].Why, "were free") {
+		t.Errorf("offload why %q speaks of free slots, and none were free", g[0].Why)
+	}
+	r.FreeSlots = 0.11
+	if why := r.goals()[0].Why; !strings.Contains(why, "yet 11% of the viewers' slots were free at the end") {
+		t.Errorf("offload why %q lacks the free slots", why)
+	}
+	r.RootCauses = map[string]int{"full": 10, "depth": 30}
+	if why := r.goals()[0].Why; strings.Contains(why, "were free") {
+		t.Errorf("offload why %q blames who meets whom, but most roots were at the depth bound", why)
+	}
 	if u9 := uploadCeiling(Config{Stripes: 4, Utilization: 0.9, Classes: MixedClasses()}); u9 != 1 {
 		t.Errorf("upload ceiling at u = 0.9: %.4f, want 1 (4.3 slots for 4 stripes)", u9)
 	}

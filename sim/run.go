@@ -64,7 +64,11 @@ type Report struct {
 	CDNSaving float64 `json:"cdn_saving"`
 	// RootCauses counts the root stripes of the viewers alive at the end by
 	// what kept their closest neighbour from feeding them (engine.Cause).
-	RootCauses     map[string]int `json:"root_causes"`
+	RootCauses map[string]int `json:"root_causes"`
+	// FreeSlots is the share of the live viewers' stripe slots that were
+	// free at the end on viewers fed in their home stripe: upload that roots
+	// could have used had they been linked to it.
+	FreeSlots      float64        `json:"free_slots"`
 	Corrupt        int64          `json:"corrupt_segments"`
 	ProtocolErrors int64          `json:"protocol_errors"`
 	Events         int64          `json:"events"`
@@ -116,6 +120,7 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 		r.LateShare = float64(late) / float64(segs)
 	}
 	r.RootCauses = p2p.rootCauses()
+	r.FreeSlots = p2p.freeSlots()
 	r.Stripes = p2p.stripeFigures()
 	media = r.BytesP2P + r.BytesCDN
 	if media > 0 {
@@ -146,6 +151,19 @@ func (w *World) rootCauses() map[string]int {
 		}
 	}
 	return c
+}
+
+// freeSlots is the share of the live viewers' slots free on fed viewers.
+func (w *World) freeSlots() float64 {
+	var slots, free int
+	for _, n := range w.alive {
+		s, f := n.eng.Capacity()
+		slots, free = slots+s, free+f
+	}
+	if slots == 0 {
+		return 0
+	}
+	return float64(free) / float64(slots)
 }
 
 func (w *World) end() time.Duration { return w.cfg.JoinOver + w.cfg.Duration }

@@ -34,6 +34,12 @@ func TestSmallSwarm(t *testing.T) {
 		t.Errorf("cdn saving %.3f (offload %.3f), unused %.3f of the P2P bytes: want 0 < saving <= offload, unused <= 0.1",
 			r.CDNSaving, r.Offload, unused)
 	}
+	// 30 viewers at 2× feed 6 stripe-children each, 180 slots for the 116
+	// stripes that are not roots: about a third free, all of them fed.
+	t.Logf("free slots at the end %.3f", r.FreeSlots)
+	if r.FreeSlots < 0.2 || r.FreeSlots > 0.5 {
+		t.Errorf("free slots at the end %.3f, want about (180 − 116) / 180 = 0.36", r.FreeSlots)
+	}
 	if r.P2P.Played < 25*30 {
 		t.Errorf("only %d segments played", r.P2P.Played)
 	}
