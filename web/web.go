@@ -6,7 +6,9 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -14,6 +16,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -62,6 +65,7 @@ func Built() bool {
 func Handler(cfg Config) http.Handler {
 	conf, _ := json.Marshal(cfg)
 	started := time.Now()
+	tags := &etags{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -74,7 +78,7 @@ func Handler(cfg Config) http.Handler {
 		if name == "" {
 			name = "index.html"
 		}
-		if !serve(w, r, name, started) {
+		if !serve(w, r, name, started, tags) {
 			if name == "p2phls.wasm" {
 				http.Error(w, ErrNotBuilt.Error(), http.StatusNotFound)
 				return
@@ -85,9 +89,27 @@ func Handler(cfg Config) http.Handler {
 	return mux
 }
 
+// etags holds each served file's entity tag (by name and encoding), so that
+// the 7.8 MB wasm is hashed once, not per request.
+type etags struct{ m sync.Map }
+
+func (t *etags) of(key string, b []byte) string {
+	if v, ok := t.m.Load(key); ok {
+		return v.(string)
+	}
+	sum := sha256.Sum256(b)
+	tag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	t.m.Store(key, tag)
+	return tag
+}
+
 // serve writes file name from static/ or dist/, choosing a precompressed
-// copy the client accepts (br, then gzip).
-func serve(w http.ResponseWriter, r *http.Request, name string, mod time.Time) bool {
+// copy the client accepts (br, then gzip). Each copy has an entity tag from
+// its content and "no-cache": a browser keeps it and asks each time whether
+// it changed (304 when not), so a viewer who opens the page again does not
+// download the wasm again (1.6 MB with br), and a new binary's files are
+// never mixed with old ones (wasm_exec.js must match the wasm's Go).
+func serve(w http.ResponseWriter, r *http.Request, name string, mod time.Time, tags *etags) bool {
 	if strings.Contains(name, "..") || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
 		return false
 	}
@@ -108,6 +130,8 @@ func serve(w http.ResponseWriter, r *http.Request, name string, mod time.Time) b
 	if enc != "" {
 		w.Header().Set("Content-Encoding", enc)
 	}
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", tags.of(enc+"/"+name, b))
 	http.ServeContent(w, r, name, mod, bytes.NewReader(b))
 	return true
 }

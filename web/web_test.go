@@ -65,3 +65,44 @@ func TestWasmServedCompressed(t *testing.T) {
 		t.Logf("p2phls.wasm: %d bytes raw, %d %s", len(raw), len(b), enc)
 	}
 }
+
+// Every file has an entity tag of its own content and encoding, and
+// "no-cache": a browser asks again each time and gets 304 while the file is
+// the same, so it keeps its copy.
+func TestFilesRevalidateByEntityTag(t *testing.T) {
+	h := web.Handler(web.Config{})
+	files := []string{"/p2phls-hlsjs.js", "/index.html"}
+	if web.Built() {
+		files = append(files, "/p2phls.wasm")
+	}
+	for _, p := range files {
+		tags := map[string]bool{}
+		for _, enc := range []string{"", "br"} {
+			r := fetch(t, h, p, enc)
+			tag := r.Header.Get("ETag")
+			if r.StatusCode != 200 || len(tag) < 10 || r.Header.Get("Cache-Control") != "no-cache" {
+				t.Fatalf("%s (%q): %d, ETag %q, Cache-Control %q", p, enc, r.StatusCode, tag, r.Header.Get("Cache-Control"))
+			}
+			tags[r.Header.Get("Content-Encoding")+tag] = true
+			req := httptest.NewRequest(http.MethodGet, p, nil)
+			req.Header.Set("If-None-Match", tag)
+			if enc != "" {
+				req.Header.Set("Accept-Encoding", enc)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusNotModified || w.Body.Len() != 0 {
+				t.Errorf("%s (%q) again with its tag: %d and %d bytes, want 304 and none", p, enc, w.Code, w.Body.Len())
+			}
+			req.Header.Set("If-None-Match", `"0123456789abcdef"`)
+			w = httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 {
+				t.Errorf("%s (%q) with another tag: %d, want 200", p, enc, w.Code)
+			}
+		}
+		if p == "/p2phls.wasm" && len(tags) != 2 {
+			t.Errorf("%s: the plain and the br copies share a tag: %v", p, tags)
+		}
+	}
+}
