@@ -66,6 +66,9 @@ func (e *Engine) Capacity() (slots, free int) {
 // and the segments so far, then a slow average (capWeight), so a peer's
 // slot count neither follows one segment's size nor keeps a wrong guess.
 func (e *Engine) measure(rate float64) {
+	if rate <= 0 {
+		return // an empty segment says nothing of the rate (and would zero the divisor)
+	}
 	e.bitrate = 0.8*e.bitrate + 0.2*rate
 	e.rates++
 	e.capRate += max(1/float64(e.rates+1), capWeight) * (rate - e.capRate)

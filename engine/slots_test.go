@@ -69,7 +69,7 @@ func TestCapacityFollowsTheStreamNotEachSegment(t *testing.T) {
 
 // Slots counts a slot when three quarters of it fit within u of the upload,
 // never past the upload itself; Capacity reports free slots only once the
-// peer is fed in a home stripe.
+// peer is fed in a home stripe; an empty segment does not move the count.
 func TestSlotsAndCapacity(t *testing.T) {
 	for _, c := range []struct {
 		up, u float64
@@ -80,6 +80,7 @@ func TestSlotsAndCapacity(t *testing.T) {
 		}
 	}
 	e := New(Config{Self: "a", Bitrate: 1000, UploadCap: 2000, Utilization: 0.875}, nil, nil, nil, nil)
+	e.measure(0)
 	if slots, free := e.Capacity(); slots != 7 || free != 0 {
 		t.Errorf("a peer with no home: Capacity() = %d, %d; want 7, 0", slots, free)
 	}
