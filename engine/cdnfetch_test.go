@@ -286,3 +286,35 @@ func TestDueSetsTheTurnBothWays(t *testing.T) {
 		})
 	}
 }
+
+// A newcomer's first playlist holds StartWith segments: the first is the
+// fast start, the others its backlog, which no tree pushes; with no link up
+// it roots them. Their CDN bytes are counted as the backlog (Stats), and
+// those of later segments are not.
+func TestBacklogCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(4)
+		b := w.add(Config{Self: "b", Stripes: 2, StartWith: 3})
+		w.publish(0, b)
+		w.publish(1, b)
+		w.publish(2, b)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		var st Stats
+		w.r.do(func() { st = b.eng.Stats() })
+		start, backlog := int64(len(w.o.segs[0])), int64(len(w.o.segs[1])+len(w.o.segs[2]))
+		if st.CDNStart != start || st.CDNBacklog != backlog || st.CDNRoot != backlog {
+			t.Fatalf("fast start %d, root %d, backlog %d bytes; want %d, %d, %d", st.CDNStart, st.CDNRoot, st.CDNBacklog, start, backlog, backlog)
+		}
+		w.publish(3, b)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		w.r.do(func() { st = b.eng.Stats() })
+		if later := int64(len(w.o.segs[3])); st.CDNRoot != backlog+later || st.CDNBacklog != backlog {
+			t.Fatalf("after a newer segment: root %d, backlog %d bytes; want %d, %d", st.CDNRoot, st.CDNBacklog, backlog+later, backlog)
+		}
+		for s := range int64(4) {
+			w.checkBytes(t, b, s)
+		}
+	})
+}

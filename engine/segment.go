@@ -220,6 +220,16 @@ func (e *Engine) reschedule(seq int64) {
 // the live edge. It reads only the configuration: any goroutine may call it.
 func (e *Engine) StartIndex(n int) int { return max(0, n-e.cfg.StartWith) }
 
+// backlog reports that segment seq was in this peer's first playlist after
+// the fast start's: the player starts StartWith segments behind the live
+// edge, so a newcomer needs these within a few segment durations, before
+// or as its links come up, and the trees push only newer ones (a new
+// upstream's catch-up brings at most the last two). Their CDN bytes, as a
+// root or at the deadline, are Stats.CDNBacklog.
+func (e *Engine) backlog(seq int64) bool {
+	return e.started && seq > e.firstSeq && seq < e.firstSeq+int64(e.cfg.StartWith)
+}
+
 // Deadline is how long after a segment of duration d appears the player
 // needs it. It reads only the configuration: any goroutine may call it.
 func (e *Engine) Deadline(d time.Duration) time.Duration {
@@ -393,7 +403,7 @@ func (e *Engine) fetch(s *segment, r Range, why cdnWhy, done func([]byte, int64)
 			return
 		}
 		e.stats.BytesCDN += int64(len(b))
-		e.countCDN(why, int64(len(b)))
+		e.countCDN(s, why, int64(len(b)))
 		e.cfg.CDNTime = (3*e.cfg.CDNTime + (e.clk.Now() - start)) / 4
 		if r.Length == 1 {
 			e.setSize(s, total)
@@ -468,7 +478,10 @@ func (e *Engine) upstreamLate(k int) {
 	}
 }
 
-func (e *Engine) countCDN(why cdnWhy, n int64) {
+func (e *Engine) countCDN(s *segment, why cdnWhy, n int64) {
+	if why != whyStart && e.backlog(s.info.Seq) {
+		e.stats.CDNBacklog += n
+	}
 	switch why {
 	case whyStart:
 		e.stats.CDNStart += n

@@ -48,6 +48,17 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 	if why := r.goals()[0].Why; !strings.Contains(why, "yet 11% of the viewers' slots were free at the end") {
 		t.Errorf("offload why %q lacks the free slots", why)
 	}
+	if strings.Contains(g[0].Why, "backlog") {
+		t.Errorf("offload why %q speaks of a backlog, and none came from the CDN", g[0].Why)
+	}
+	r.CDNBacklog, r.BytesP2P = 30, 900 // 30 % of the CDN bytes, 3 % of all
+	if why := r.goals()[0].Why; !strings.Contains(why, "30% of the CDN bytes (3.0% of all bytes) are the newcomers' backlog") {
+		t.Errorf("offload why %q lacks the newcomers' backlog", why)
+	}
+	r.CDNBacklog = 1 // under 2 % of the CDN bytes: not worth a word
+	if why := r.goals()[0].Why; strings.Contains(why, "backlog") {
+		t.Errorf("offload why %q speaks of a backlog of 1%% of the CDN bytes", why)
+	}
 	r.RootCauses = map[string]int{"full": 10, "depth": 30}
 	if why := r.goals()[0].Why; strings.Contains(why, "were free") {
 		t.Errorf("offload why %q blames who meets whom, but most roots were at the depth bound", why)

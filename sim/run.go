@@ -51,6 +51,7 @@ type Report struct {
 	CDNStart        int64   `json:"bytes_cdn_start"`    // of which: fast start
 	CDNRoot         int64   `json:"bytes_cdn_root"`     // of which: root stripes
 	CDNDeadline     int64   `json:"bytes_cdn_deadline"` // of which: deadline completions
+	CDNBacklog      int64   `json:"bytes_cdn_backlog"`  // of the root and deadline bytes: each viewer's first playlist after the fast start
 	LateShare       float64 `json:"late_segment_share"` // segments of which some bytes came at the deadline
 	Climbs          int64   `json:"climbs"`             // moves asked for, to an upstream two or more levels up (engine Stats.Climbs)
 	// BytesUnused is media received and thrown away (engine
@@ -112,6 +113,7 @@ func RunContext(ctx context.Context, cfg Config) (Report, error) {
 		r.CDNStart += st.CDNStart
 		r.CDNRoot += st.CDNRoot
 		r.CDNDeadline += st.CDNDeadline
+		r.CDNBacklog += st.CDNBacklog
 		r.Climbs += st.Climbs
 		late, segs = late+st.LateSegments, segs+st.Segments
 		control += n.control

@@ -98,8 +98,9 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "peers %d (viewers %d)  offload %.3f (ceiling %.3f, upload %.3f)  stalls %d (ratio %.5f) vs CDN-only %d (%.5f)\n",
 		r.Peers, r.Viewers, r.Offload, r.Ceiling, r.UploadCeiling, r.Stalls, r.StallRatio, r.CDNOnly.Stalls, r.CDNOnly.StallRatio)
 	if r.BytesCDN > 0 {
-		fmt.Fprintf(stdout, "CDN bytes: %.0f%% fast start, %.0f%% root stripes, %.0f%% deadline completions\n",
-			100*float64(r.CDNStart)/float64(r.BytesCDN), 100*float64(r.CDNRoot)/float64(r.BytesCDN), 100*float64(r.CDNDeadline)/float64(r.BytesCDN))
+		pc := func(b int64) float64 { return 100 * float64(b) / float64(r.BytesCDN) }
+		fmt.Fprintf(stdout, "CDN bytes: %.0f%% fast start, %.0f%% root stripes, %.0f%% deadline completions (%.0f%% newcomers' backlog)\n",
+			pc(r.CDNStart), pc(r.CDNRoot), pc(r.CDNDeadline), pc(r.CDNBacklog))
 	}
 	fmt.Fprintf(stdout, "extra delay p50 %.0f ms p95 %.0f ms  control overhead %.4f  CDN requests %d (CDN-only %d)  wall %.1fs\n",
 		r.ExtraDelayP50Ms, r.ExtraDelayP95Ms, r.ControlOverhead, r.CDNRequests, r.CDNOnly.CDNRequests, r.WallSeconds)
