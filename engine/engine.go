@@ -161,8 +161,8 @@ type Stats struct {
 	BytesCDN        int64 `json:"bytes_cdn"`
 	CDNStart        int64 `json:"bytes_cdn_start"`    // of which: fast start
 	CDNRoot         int64 `json:"bytes_cdn_root"`     // of which: stripes this peer is a root of
-	CDNBacklog      int64 `json:"bytes_cdn_backlog"`  // of CDNRoot and CDNDeadline: the first playlist's later segments (backlog)
 	CDNDeadline     int64 `json:"bytes_cdn_deadline"` // of which: completions at the deadline
+	CDNBacklog      int64 `json:"bytes_cdn_backlog"`  // of CDNRoot and CDNDeadline: the first playlist's later segments (backlog)
 	BytesP2P        int64 `json:"bytes_p2p"`
 	BytesUploaded   int64 `json:"bytes_uploaded"`
 	BytesWasted     int64 `json:"bytes_wasted"` // received twice

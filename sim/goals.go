@@ -95,12 +95,12 @@ func (r *Report) cdnWhy() string {
 	share := func(b int64) float64 { return 100 * float64(b) / float64(r.BytesCDN) }
 	switch {
 	case r.CDNRoot >= r.CDNDeadline && r.CDNRoot >= r.CDNStart:
-		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe%s)%s%s",
-			share(r.CDNRoot), r.rootWhy(), r.freeWhy(), r.backlogWhy())
+		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe%s)%s",
+			share(r.CDNRoot), r.rootWhy(), r.freeWhy()) + r.backlogWhy()
 	case r.CDNDeadline >= r.CDNStart:
-		return fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline))
+		return fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline)) + r.backlogWhy()
 	default:
-		return fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart))
+		return fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart)) + r.backlogWhy()
 	}
 }
 

@@ -55,6 +55,11 @@ func TestGoalsSayHowFarAndWhy(t *testing.T) {
 	if why := r.goals()[0].Why; !strings.Contains(why, "30% of the CDN bytes (3.0% of all bytes) are the newcomers' backlog") {
 		t.Errorf("offload why %q lacks the newcomers' backlog", why)
 	}
+	r.CDNRoot, r.CDNDeadline = 15, 80 // the backlog at the deadline (a root grace): said there too
+	if why := r.goals()[0].Why; !strings.Contains(why, "deadline completions") || !strings.Contains(why, "are the newcomers' backlog") {
+		t.Errorf("offload why %q lacks the deadline completions' backlog", why)
+	}
+	r.CDNRoot, r.CDNDeadline = 80, 15
 	r.CDNBacklog = 1 // under 2 % of the CDN bytes: not worth a word
 	if why := r.goals()[0].Why; strings.Contains(why, "backlog") {
 		t.Errorf("offload why %q speaks of a backlog of 1%% of the CDN bytes", why)
