@@ -93,27 +93,30 @@ func (r *Report) cdnWhy() string {
 		return "no CDN bytes"
 	}
 	share := func(b int64) float64 { return 100 * float64(b) / float64(r.BytesCDN) }
+	var why string
 	switch {
 	case r.CDNRoot >= r.CDNDeadline && r.CDNRoot >= r.CDNStart:
-		return fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe%s)%s",
-			share(r.CDNRoot), r.rootWhy(), r.freeWhy()) + r.backlogWhy()
+		why = fmt.Sprintf("%.0f%% of the CDN bytes feed root stripes (viewers with no usable upstream in a stripe%s)%s",
+			share(r.CDNRoot), r.rootWhy(), r.freeWhy())
 	case r.CDNDeadline >= r.CDNStart:
-		return fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline)) + r.backlogWhy()
+		why = fmt.Sprintf("%.0f%% of the CDN bytes are deadline completions (upstreams late, lost or frozen)", share(r.CDNDeadline))
 	default:
-		return fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart)) + r.backlogWhy()
+		why = fmt.Sprintf("%.0f%% of the CDN bytes are fast starts (each viewer's first segment; short runs weigh them more)", share(r.CDNStart))
 	}
+	return why + r.backlogWhy()
 }
 
-// backlogWhy gives the newcomers' share of the CDN bytes: the segments of
-// their first playlist after the fast start, needed before their links are
-// up (engine Stats.CDNBacklog).
+// backlogWhy gives the newcomers' share of the CDN bytes, when 2 % or
+// more: the segments of their first playlist after the fast start, needed
+// as their links come up (engine Stats.CDNBacklog).
 func (r *Report) backlogWhy() string {
 	if r.BytesCDN == 0 || 50*r.CDNBacklog < r.BytesCDN {
 		return ""
 	}
 	return fmt.Sprintf("; %.0f%% of the CDN bytes (%.1f%% of all bytes) are the newcomers' backlog: the segments of their "+
 		"first playlist after the fast start (the player starts --start-with segments behind the live edge), which "+
-		"no tree pushes and which they need as their links come up", 100*float64(r.CDNBacklog)/float64(r.BytesCDN), 100*float64(r.CDNBacklog)/float64(r.BytesCDN+r.BytesP2P))
+		"no tree pushes and which they need as their links come up",
+		100*float64(r.CDNBacklog)/float64(r.BytesCDN), 100*float64(r.CDNBacklog)/float64(r.BytesCDN+r.BytesP2P))
 }
 
 // freeWhy says that upload was left over while most roots had only full
