@@ -171,7 +171,11 @@ func (e *Engine) penalize(n *neighbour) {
 	n.retryAt = e.clk.Now() + d
 }
 
-// candidates for stripe k, best first.
+// candidate for stripe k: the shallowest usable neighbour; among those of
+// one depth, one that feeds this peer no other stripe yet (each link is one
+// flow with its share of the sender's uplink, so two stripes on one link
+// get half each when that uplink is busy, and a neighbour that leaves takes
+// fewer stripes with it), then the one with most free slots.
 func (e *Engine) candidate(k int, rootBelow uint32, depth int) *neighbour {
 	var best *neighbour
 	bestScore := -1 << 30
@@ -181,12 +185,23 @@ func (e *Engine) candidate(k int, rootBelow uint32, depth int) *neighbour {
 			continue
 		}
 		st := n.state[k]
-		score := -100*len(st.Path) + int(min(st.Slots, 20)) - 10*n.failed + e.rng.IntN(3)
+		score := -100*len(st.Path) + int(min(st.Slots, 20)) - 10*n.failed + e.rng.IntN(3) - 20*e.feeds(n.id)
 		if score > bestScore {
 			best, bestScore = n, score
 		}
 	}
 	return best
+}
+
+// feeds counts the stripes id is this peer's upstream of (or asked to be).
+func (e *Engine) feeds(id PeerID) int {
+	c := 0
+	for k := range e.up {
+		if e.up[k].peer == id {
+			c++
+		}
+	}
+	return c
 }
 
 // A root with a subtree joins only trees whose root sorts below its own, so

@@ -36,6 +36,11 @@ type Config struct {
 	Sample       time.Duration `json:"sample"`        // timeline step, default 10s
 	Verify       bool          `json:"verify"`        // compare every delivered segment with the origin's bytes
 	ControlFirst bool          `json:"control_first"` // control messages skip the sender's media queue
+	// FIFOUplink: a viewer's upload is one first-in first-out queue for all
+	// its links (the model until session 25). By default it keeps a queue
+	// per link and serves them in turn, a message at a time, as real links,
+	// each one flow with its own buffer, share an uplink (uplink.go).
+	FIFOUplink bool `json:"fifo_uplink,omitempty"`
 	// SharePlaylists: a viewer learns of a segment from its upstream's
 	// playlist (PLAYLIST down the tree of stripe seq mod K) when that comes
 	// before its own refresh.

@@ -20,6 +20,7 @@ type node struct {
 	upRate      int64   // upload between its last two reports, as the tracker sees it
 	reportedUp  int64   // bytes uploaded at the last report
 	upFree      time.Duration
+	tx          uplink // the upload with a queue per link (unless Config.FIFOUplink)
 	downFree    time.Duration
 	reachable   bool
 	consume     bool
@@ -78,19 +79,25 @@ func (n *node) Send(to engine.PeerID, m *engine.Message) bool {
 	w, p := n.w, n.p
 	now := p.loop.Now()
 	size := float64(m.WireSize() + wireOverhead)
-	// Media waits its turn in the upload queue; control messages go first
-	// (the engine paces media on the buffered amount, so control never sits
-	// behind seconds of it).
+	// A message waits its turn in the upload queue: its link's, or the one
+	// first-in first-out queue with FIFOUplink. With ControlFirst control
+	// messages skip it (as if the engine paced media on the buffered amount
+	// so that control never sat behind seconds of it).
+	f := &flight{from: n, to: peer, gen: peer.unlinks, size: size, msg: *m}
 	var at time.Duration
-	if m.Type == engine.TPiece || !w.cfg.ControlFirst {
+	switch {
+	case !w.cfg.FIFOUplink && (m.Type == engine.TPiece || !w.cfg.ControlFirst):
+		n.tx.push(f)
+		return true
+	case m.Type == engine.TPiece || !w.cfg.ControlFirst:
 		start := max(now, n.upFree)
 		n.upFree = start + dur(size/n.up)
 		at = n.upFree + p.latency()
-	} else {
+	default:
 		n.upFree = max(now, n.upFree) + dur(size/n.up)
 		at = now + dur(size/n.up) + p.latency()
 	}
-	p.deliver(peer.p, at, &flight{from: n, to: peer, gen: peer.unlinks, size: size, msg: *m})
+	p.deliver(peer.p, at, f)
 	return true
 }
 

@@ -92,6 +92,7 @@ func (w *World) join() {
 		down: w.cfg.Download * float64(w.cfg.Bitrate), upCap: int64(c.Upload * float64(w.cfg.Bitrate)), reachable: !c.Unreachable, consume: c.ConsumeOnly || c.Upload == 0,
 		alive: true, joined: w.loop.Now(), links: map[engine.PeerID]*node{}, ready: map[int64]time.Duration{}}
 	n.phase = reloadPhase(n.id, w.cfg.Segment)
+	n.tx.n = n
 	n.eng = engine.New(engine.Config{Self: n.id, Stripes: w.cfg.Stripes, UploadCap: n.upCap,
 		ConsumeOnly: n.consume, CDNOnly: w.cfg.cdnOnly, Bitrate: w.cfg.Bitrate, Seed: w.cfg.Seed,
 		SharePlaylists: w.cfg.SharePlaylists, Utilization: w.cfg.Utilization, MaxDepth: w.cfg.MaxDepth, Deadline: w.cfg.Deadline, PieceSize: w.cfg.PieceSize,

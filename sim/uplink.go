@@ -1,0 +1,76 @@
+package sim
+
+// uplink is a viewer's upload with a queue per link, served in turn one
+// message at a time: a burst to one neighbour (a new child's catch-up, a
+// pull) takes its share of the upload, not all of it, and a link that
+// carries two stripes gets no more than one that carries one, as real links
+// share an uplink, each one flow (an SCTP association) with its own buffer.
+// With Config.FIFOUplink the upload is one first-in first-out queue instead
+// (node.Send).
+type uplink struct {
+	n      *node
+	queues map[*node]*linkQueue
+	turn   []*linkQueue // queues with messages, in the order they are served
+	busy   *flight      // on the wire until the transmitter's event
+}
+
+type linkQueue struct {
+	to     *node
+	msgs   []*flight
+	queued bool // in turn
+}
+
+// push queues f for its receiver and starts the transmitter if idle.
+func (u *uplink) push(f *flight) {
+	q := u.queues[f.to]
+	if q == nil {
+		if u.queues == nil {
+			u.queues = map[*node]*linkQueue{}
+		}
+		q = &linkQueue{to: f.to}
+		u.queues[f.to] = q
+	}
+	q.msgs = append(q.msgs, f)
+	if !q.queued {
+		q.queued = true
+		u.turn = append(u.turn, q)
+	}
+	if u.busy == nil {
+		u.next()
+	}
+}
+
+// next puts the head of the next queue in turn on the wire.
+func (u *uplink) next() {
+	n := u.n
+	for len(u.turn) > 0 {
+		q := u.turn[0]
+		u.turn = u.turn[1:]
+		f := q.msgs[0]
+		q.msgs[0] = nil
+		q.msgs = q.msgs[1:]
+		if len(q.msgs) > 0 {
+			u.turn = append(u.turn, q)
+		} else {
+			q.queued = false
+			q.msgs = nil
+			delete(u.queues, q.to)
+		}
+		if !n.alive || n.links[f.to.id] == nil {
+			continue // the link is gone, and its buffer with it
+		}
+		u.busy = f
+		n.p.loop.post(n.p.loop.Now()+dur(f.size/n.up), u)
+		return
+	}
+}
+
+// run implements runner: the message on the wire has left; the next goes.
+func (u *uplink) run() {
+	f, p := u.busy, u.n.p
+	u.busy = nil
+	if u.n.alive {
+		p.deliver(f.to.p, p.loop.Now()+p.latency(), f)
+	}
+	u.next()
+}
