@@ -12,36 +12,34 @@ import (
 // neighbour that leaves then takes fewer of its stripes with it. Depth still
 // comes first: a shallower neighbour feeds every stripe it can.
 func TestStripesSpreadOverUpstreamsOfOneDepth(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newTWorld(3)
-		b := w.add(Config{Self: "b", Stripes: 4})
-		big, small := w.hand(b, "big"), w.hand(b, "small")
-		w.r.do(func() {
-			b.eng.nbrs[big.id].state = stateOf([]uint32{10}, 12).Stripes
-			b.eng.nbrs[small.id].state = stateOf([]uint32{20}, 2).Stripes
-			b.eng.improve()
+	cases := []struct {
+		name         string
+		pathA, pathB []uint32
+		slotsA       uint8
+		slotsB       uint8
+		wantA, wantB int
+	}{
+		{"one depth", []uint32{10}, []uint32{20}, 12, 2, 2, 2},
+		{"A shallower", []uint32{10}, []uint32{20, 21}, 2, 12, 4, 0},
+	}
+	for _, c := range cases {
+		synctest.Test(t, func(t *testing.T) {
+			w := newTWorld(3)
+			b := w.add(Config{Self: "b", Stripes: 4})
+			a, z := w.hand(b, "a"), w.hand(b, "z")
+			w.r.do(func() { // both known before the peer chooses
+				b.eng.nbrs[a.id].state = stateOf(c.pathA, c.slotsA).Stripes
+				b.eng.nbrs[z.id].state = stateOf(c.pathB, c.slotsB).Stripes
+				b.eng.improve()
+			})
+			time.Sleep(100 * time.Millisecond)
+			synctest.Wait()
+			if n, m := subscribed(a), subscribed(z); n != c.wantA || m != c.wantB {
+				t.Fatalf("%s: %d subscriptions to A (%d free slots), %d to B (%d); want %d and %d",
+					c.name, n, c.slotsA, m, c.slotsB, c.wantA, c.wantB)
+			}
 		})
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
-		if n, m := subscribed(big), subscribed(small); n != 2 || m != 2 {
-			t.Fatalf("subscriptions: %d to the neighbour with 12 free slots, %d to the one with 2; want 2 and 2", n, m)
-		}
-	})
-	synctest.Test(t, func(t *testing.T) {
-		w := newTWorld(3)
-		b := w.add(Config{Self: "b", Stripes: 4})
-		near, far := w.hand(b, "near"), w.hand(b, "far")
-		w.r.do(func() {
-			b.eng.nbrs[near.id].state = stateOf([]uint32{10}, 2).Stripes
-			b.eng.nbrs[far.id].state = stateOf([]uint32{20, 21}, 12).Stripes
-			b.eng.improve()
-		})
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
-		if n := subscribed(near); n != 4 {
-			t.Fatalf("%d subscriptions to the shallower neighbour, want 4", n)
-		}
-	})
+	}
 }
 
 func subscribed(p *tpeer) int {
