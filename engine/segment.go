@@ -224,7 +224,7 @@ func (e *Engine) StartIndex(n int) int { return max(0, n-e.cfg.StartWith) }
 // the fast start's: the player starts StartWith segments behind the live
 // edge, so a newcomer needs these within a few segment durations, before
 // or as its links come up, and the trees push only newer ones (a new
-// upstream's catch-up brings at most the last two). Their CDN bytes, as a
+// upstream's catch-up brings only the newest). Their CDN bytes, as a
 // root or at the deadline, are Stats.CDNBacklog.
 func (e *Engine) backlog(seq int64) bool {
 	return e.started && seq > e.firstSeq && seq < e.firstSeq+int64(e.cfg.StartWith)

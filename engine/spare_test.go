@@ -111,3 +111,40 @@ func TestCatchUpSkipsWhatTheChildHolds(t *testing.T) {
 		}
 	})
 }
+
+// A new child is sent the newest segment's stripe only, not an older one
+// the upstream also holds (due sooner, it would hold up the newer one on
+// the child's link).
+func TestCatchUpBringsOnlyTheNewestSegment(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTWorld(2)
+		a := w.add(Config{Self: "a", Stripes: 4})
+		kid := &tpeer{id: "kid", r: w.r, links: map[PeerID]*tpeer{}, o: w.o}
+		for seq := range int64(2) {
+			w.r.do(func() { a.eng.OnSegment(segInfo(seq, 0)) })
+			time.Sleep(time.Second)
+			synctest.Wait()
+			w.checkBytes(t, a, seq)
+		}
+		w.r.do(func() {
+			kid.links[a.id], a.links[kid.id] = a, kid
+			a.eng.AddNeighbour(kid.id)
+			_ = a.eng.OnMessage(kid.id, &Message{Type: TState, Stripes: make([]StripeState, 4)})
+		})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		w.r.do(func() { _ = a.eng.OnMessage(kid.id, &Message{Type: TSubscribe, Stripe: uint8(a.eng.home())}) })
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		bytes := map[string]int{}
+		for _, m := range kid.received() {
+			if m.Type == TPiece {
+				bytes[m.Seg] += len(m.Data)
+			}
+		}
+		newest := segInfo(1, 0).ID
+		if len(bytes) != 1 || bytes[newest] != len(w.o.segs[1])/4 {
+			t.Fatalf("catch-up sent %v, want only segment 1's stripe (%d bytes of %s)", bytes, len(w.o.segs[1])/4, newest)
+		}
+	})
+}
