@@ -14,10 +14,11 @@ type uplink struct {
 	busy   *flight      // on the wire until the transmitter's event
 }
 
+// linkQueue is one link's messages. A queue with messages is in turn and in
+// queues; the last message put on the wire takes it out of both.
 type linkQueue struct {
-	to     *node
-	msgs   []*flight
-	queued bool // in turn
+	to   *node
+	msgs []*flight
 }
 
 // push queues f for its receiver and starts the transmitter if idle.
@@ -31,8 +32,7 @@ func (u *uplink) push(f *flight) {
 		u.queues[f.to] = q
 	}
 	q.msgs = append(q.msgs, f)
-	if !q.queued {
-		q.queued = true
+	if len(q.msgs) == 1 {
 		u.turn = append(u.turn, q)
 	}
 	if u.busy == nil {
@@ -52,8 +52,6 @@ func (u *uplink) next() {
 		if len(q.msgs) > 0 {
 			u.turn = append(u.turn, q)
 		} else {
-			q.queued = false
-			q.msgs = nil
 			delete(u.queues, q.to)
 		}
 		if !n.alive || n.links[f.to.id] == nil {
