@@ -66,7 +66,11 @@ func (e *Engine) addData(s *segment, k int, off int64, b []byte, n *neighbour) {
 	}
 }
 
-// forward pushes new bytes of stripe k to its children, cut through.
+// forward pushes new bytes of stripe k to its children, cut through. A
+// push to a child that forwards the stripe in turn is marked Forward: an
+// uplink that sends those first puts a level of a tree on the wire in a
+// piece's time at the whole upload rate instead of its share, so a subtree
+// waits less at each level (1,000 mixed viewers, session 26).
 func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 	if len(e.children[k]) == 0 {
 		return
@@ -76,6 +80,7 @@ func (e *Engine) forward(s *segment, k int, off int64, b []byte) {
 		c := min(len(b), piece)
 		m := Message{Type: TPiece, Seg: s.info.ID, Size: uint32(s.size), Stripe: uint8(k), Offset: uint32(off), Data: b[:c]}
 		for _, id := range e.children[k] {
+			m.Forward = forwarder(e.nbrs[id], k)
 			e.send(id, &m)
 		}
 		b, off = b[c:], off+int64(c)

@@ -62,8 +62,11 @@ type SegmentInfo struct {
 // DefaultMaxDepth bounds a stripe tree's depth when none is set. 8 rather
 // than 6 since session 7: with busy peers' queues kept short, a peer two
 // hops deeper is still on time, and at 1,000 mixed viewers the CDN bytes
-// fell 3–6 % (extra delay p50 +0.15 s, p95 unchanged).
-const DefaultMaxDepth = 8
+// fell 3–6 % (extra delay p50 +0.15 s, p95 unchanged). 10 since session
+// 26: with pushes to forwarding children sent first (Message.Forward) a
+// level costs about 35 ms instead of 50, and two more levels cut the
+// roots of 3,000 mixed viewers by a third (docs/BENCHMARKS.md).
+const DefaultMaxDepth = 10
 
 // DefaultSpill is the share of its capacity (%) a peer keeps for its home
 // stripe before a starving stripe gets a slot: 75 since session 17 (50

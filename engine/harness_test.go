@@ -44,12 +44,13 @@ type tpeer struct {
 	poison bool           // corrupts every piece it sends
 	blamed map[PeerID]int // peers this one reported (Reporter), and how often
 
-	got   map[string][]byte
-	o     *origin
-	inbox []Message      // for a hand-driven peer (no engine)
-	lists map[uint32]int // shared playlists taken, by newest (PlaylistTaker)
-	done  []doneRec      // stripes as they came (StripeWatcher)
-	piece int            // the largest PIECE this peer sent, data bytes
+	got    map[string][]byte
+	o      *origin
+	inbox  []Message         // for a hand-driven peer (no engine)
+	lists  map[uint32]int    // shared playlists taken, by newest (PlaylistTaker)
+	done   []doneRec         // stripes as they came (StripeWatcher)
+	piece  int               // the largest PIECE this peer sent, data bytes
+	pushed map[PeerID][2]int // PIECEs sent to each peer: [not Forward, Forward]
 }
 
 type doneRec struct {
@@ -89,6 +90,16 @@ func (p *tpeer) Send(to PeerID, m *Message) bool {
 	}
 	if m.Type == TPiece {
 		p.piece = max(p.piece, len(m.Data))
+		if p.pushed == nil {
+			p.pushed = map[PeerID][2]int{}
+		}
+		c := p.pushed[to]
+		if m.Forward {
+			c[1]++
+		} else {
+			c[0]++
+		}
+		p.pushed[to] = c
 	}
 	b := m.Encode(nil) // through the real wire format
 	time.AfterFunc(5*time.Millisecond, func() {

@@ -323,10 +323,15 @@ func (e *Engine) starving(k int) bool {
 // extender reports that n can take children in stripe k (it advertises slots).
 func extender(n *neighbour, k int) bool { return k < len(n.state) && n.state[k].Slots > 0 }
 
+// forwarder reports that n has or takes children in stripe k: not a leaf.
+func forwarder(n *neighbour, k int) bool {
+	return n != nil && (extender(n, k) || k < len(n.state) && n.state[k].Kids)
+}
+
 // leafChild is a child of stripe k that has and takes no children in it.
 func (e *Engine) leafChild(k int) *neighbour {
 	for _, id := range e.children[k] {
-		if c := e.nbrs[id]; c != nil && !extender(c, k) && !(k < len(c.state) && c.state[k].Kids) {
+		if c := e.nbrs[id]; c != nil && !forwarder(c, k) {
 			return c
 		}
 	}

@@ -77,6 +77,10 @@ type Message struct {
 	Data    []byte
 	Nonce   uint32
 	Newest  uint32 // PLAYLIST: media sequence of its newest segment (low 32 bits)
+	// Forward is not on the wire: it marks a PIECE pushed to a child that
+	// forwards the stripe (a subtree waits on it), which a host's uplink
+	// sends before the others (transport's paced uplink, the simulator's).
+	Forward bool
 }
 
 // HELLO flags.

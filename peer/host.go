@@ -25,6 +25,9 @@ func (t *engineTransport) Send(to engine.PeerID, m *engine.Message) bool {
 		m = &bad
 	}
 	n.sendBuf = m.Encode(n.sendBuf[:0]) // the engine calls from the reactor only; the link copies
+	if m.Forward {
+		return n.net.SendFirst(string(to), n.sendBuf)
+	}
 	return n.net.Send(string(to), n.sendBuf)
 }
 

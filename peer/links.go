@@ -19,7 +19,8 @@ func (n *Node) startP2P() error {
 		Signal:  n.signal,
 		StatsFn: n.trackerStats})
 	net, err := transport.New(transport.Config{ICEServers: n.cfg.ICEServers, RelayOnly: n.cfg.RelayOnly,
-		Loopback: n.cfg.Loopback, UDP: n.cfg.UDP, MaxLinks: n.cfg.MaxLinks, Logger: n.log, Accept: n.allowed},
+		Loopback: n.cfg.Loopback, UDP: n.cfg.UDP, MaxLinks: n.cfg.MaxLinks, Logger: n.log, Accept: n.allowed,
+		Upload: n.cfg.MaxUpload}, // an explicit cap paces the sends, pushes that go on down a tree first
 		signaler{n.tc}, transport.Handler{Open: n.linkOpen, Message: n.linkMessage, Closed: n.linkClosed})
 	if err != nil {
 		return err

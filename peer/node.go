@@ -38,7 +38,7 @@ type Config struct {
 	Token       string   // join token (trackers with --secret)
 	Sources     []string // CDN servers in failover order; empty: the playlist's host
 	Stripes     int      // default 4 (engine)
-	MaxUpload   int64    // bytes/s; 0 = 4x the stream
+	MaxUpload   int64    // bytes/s; 0 = 4x the stream. Set, it also paces the links' sends (transport Config.Upload)
 	ConsumeOnly bool
 	CDNOnly     bool
 	// SharePlaylists: playlists travel down the stripe trees; while they

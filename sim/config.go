@@ -41,6 +41,11 @@ type Config struct {
 	// per link and serves them in turn, a message at a time, as real links,
 	// each one flow with its own buffer, share an uplink (uplink.go).
 	FIFOUplink bool `json:"fifo_uplink,omitempty"`
+	// PlainTurns: the per-link uplink serves every link in turn alike. By
+	// default links whose next message is a push to a child that forwards
+	// it (engine Message.Forward) go first, as the transport's paced uplink
+	// sends them (transport/uplink.go).
+	PlainTurns bool `json:"plain_turns,omitempty"`
 	// SharePlaylists: a viewer learns of a segment from its upstream's
 	// playlist (PLAYLIST down the tree of stripe seq mod K) when that comes
 	// before its own refresh.

@@ -5,12 +5,16 @@ package sim
 // pull) takes its share of the upload, not all of it, and a link that
 // carries two stripes gets no more than one that carries one, as real links
 // share an uplink, each one flow (an SCTP association) with its own buffer.
-// With Config.FIFOUplink the upload is one first-in first-out queue instead
+// Links whose next message is a push to a child that forwards it (engine
+// Message.Forward) are served first, in turn among themselves, as the
+// transport's paced uplink sends them (unless Config.PlainTurns). With
+// Config.FIFOUplink the upload is one first-in first-out queue instead
 // (node.Send).
 type uplink struct {
 	n      *node
 	queues map[*node]*linkQueue
-	turn   []*linkQueue // queues with messages, in the order they are served
+	first  []*linkQueue // queues whose next message is a Forward push, in turn
+	turn   []*linkQueue // the other queues with messages, in turn
 	busy   *flight      // on the wire until the transmitter's event
 }
 
@@ -33,7 +37,7 @@ func (u *uplink) push(f *flight) {
 	}
 	q.msgs = append(q.msgs, f)
 	if len(q.msgs) == 1 {
-		u.turn = append(u.turn, q)
+		u.wait(q)
 	}
 	if u.busy == nil {
 		u.next()
@@ -43,14 +47,18 @@ func (u *uplink) push(f *flight) {
 // next puts the head of the next queue in turn on the wire.
 func (u *uplink) next() {
 	n := u.n
-	for len(u.turn) > 0 {
-		q := u.turn[0]
-		u.turn = u.turn[1:]
+	for len(u.first)+len(u.turn) > 0 {
+		var q *linkQueue
+		if len(u.first) > 0 {
+			q, u.first = u.first[0], u.first[1:]
+		} else {
+			q, u.turn = u.turn[0], u.turn[1:]
+		}
 		f := q.msgs[0]
 		q.msgs[0] = nil
 		q.msgs = q.msgs[1:]
 		if len(q.msgs) > 0 {
-			u.turn = append(u.turn, q)
+			u.wait(q)
 		} else {
 			delete(u.queues, q.to)
 		}
@@ -71,4 +79,14 @@ func (u *uplink) run() {
 		p.deliver(f.to.p, p.loop.Now()+p.latency(), f)
 	}
 	u.next()
+}
+
+// wait puts q, which has messages, at the end of its turn: the first turn
+// if its next message is a Forward push.
+func (u *uplink) wait(q *linkQueue) {
+	if q.msgs[0].msg.Forward && !u.n.w.cfg.PlainTurns {
+		u.first = append(u.first, q)
+	} else {
+		u.turn = append(u.turn, q)
+	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -79,5 +80,30 @@ func TestFairShareDropsAGoneLinksQueue(t *testing.T) {
 	}
 	if len(s.tx.turn) != 0 || len(s.tx.queues) != 0 || s.tx.busy != nil {
 		t.Fatalf("left behind: %d queues in turn, %d queues, busy %v", len(s.tx.turn), len(s.tx.queues), s.tx.busy != nil)
+	}
+}
+
+// Pushes to a child that forwards them (Message.Forward) go before the
+// other links' messages, in turn among themselves; with PlainTurns every
+// link takes its turn alike.
+func TestForwardPushesGoFirst(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		s, to := uplinkRig("leaf", "x", "y")
+		s.w.cfg.PlainTurns = plain
+		s.tx.push(&flight{from: s, to: to["leaf"], size: 100}) // on the wire at once
+		for range 2 {
+			s.tx.push(&flight{from: s, to: to["leaf"], size: 100})
+		}
+		for _, id := range []engine.PeerID{"x", "y", "x"} {
+			s.tx.push(&flight{from: s, to: to[id], size: 100, msg: engine.Message{Type: engine.TPiece, Forward: true}})
+		}
+		order, _ := wire(s)
+		want := "leaf x y x leaf leaf"
+		if plain {
+			want = "leaf leaf x y leaf x"
+		}
+		if got := fmt.Sprint(order); got != "["+want+"]" {
+			t.Errorf("plain turns %v: on the wire %v, want [%s]", plain, got, want)
+		}
 	}
 }

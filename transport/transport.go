@@ -5,6 +5,7 @@
 package transport
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,11 +57,15 @@ type Config struct {
 	// UDP is the address of the one UDP socket all links share (ICE UDP
 	// mux); default 127.0.0.1:0 with Loopback, else 0.0.0.0:0.
 	UDP          string
-	MaxLinks     int                    // default 30
-	SetupTimeout time.Duration          // a link not open by then is dropped; default 10s
-	HighWater    uint64                 // bytes queued on a link past which Send refuses; default 4 MiB
-	Accept       func(peer string) bool // offers from a peer it refuses are answered "bye"; nil: all
-	Logger       *slog.Logger
+	MaxLinks     int           // default 30
+	SetupTimeout time.Duration // a link not open by then is dropped; default 10s
+	HighWater    uint64        // bytes queued on a link past which Send refuses; default 4 MiB
+	// Upload, bytes/s: when > 0 every send is paced at this rate, and
+	// SendFirst's messages go before the others (uplink.go); 0: each send
+	// goes straight to its link, the links sharing the line as it goes.
+	Upload int64
+	Accept func(peer string) bool // offers from a peer it refuses are answered "bye"; nil: all
+	Logger *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -93,12 +98,14 @@ type Stats struct {
 
 // Network is this peer's set of links.
 type Network struct {
-	cfg  Config
-	sig  Signaler
-	h    Handler
-	api  *webrtc.API
-	wire wireCounters
-	stop func()
+	cfg   Config
+	sig   Signaler
+	h     Handler
+	api   *webrtc.API
+	wire  wireCounters
+	stop  func()
+	up    *uplink // Config.Upload's pacer, or nil
+	upEnd func()  // stops up's sender and waits for it
 
 	mu     sync.Mutex
 	links  map[string]*link
@@ -117,6 +124,16 @@ func New(cfg Config, sig Signaler, h Handler) (*Network, error) {
 	n := &Network{cfg: cfg, sig: sig, h: h, links: map[string]*link{}, early: map[string]*early{}, nextID: uint64(time.Now().UnixNano())}
 	if err := n.setup(); err != nil {
 		return nil, err
+	}
+	if cfg.Upload > 0 {
+		n.up = newUplink(cfg.Upload, cfg.HighWater, n.sendNow)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			n.up.run(ctx)
+		}()
+		n.upEnd = func() { cancel(); <-done }
 	}
 	return n, nil
 }
@@ -266,11 +283,30 @@ func (n *Network) get(id string, conn uint64) *link {
 // Send queues b on the link to id; false if the link is not open or holds
 // more than HighWater bytes not yet sent (pacing). b is copied: the caller
 // may reuse it.
-func (n *Network) Send(id string, b []byte) bool {
+func (n *Network) Send(id string, b []byte) bool { return n.queue(id, b, false) }
+
+// SendFirst is Send for a message that goes before the others when the
+// upload is paced (Config.Upload): a push to a child that forwards it.
+func (n *Network) SendFirst(id string, b []byte) bool { return n.queue(id, b, true) }
+
+func (n *Network) queue(id string, b []byte, first bool) bool {
 	n.mu.Lock()
 	l := n.links[id]
 	n.mu.Unlock()
-	if l == nil || !l.send(b, n.cfg.HighWater) {
+	switch {
+	case l == nil:
+	case n.up == nil:
+		return n.sendNow(l, b)
+	case l.isOpen() && n.up.push(l, b, first):
+		return true
+	}
+	n.refused.Add(1)
+	return false
+}
+
+// sendNow puts b on l's DataChannel.
+func (n *Network) sendNow(l *link, b []byte) bool {
+	if !l.send(b, n.cfg.HighWater) {
 		n.refused.Add(1)
 		return false
 	}
@@ -303,6 +339,9 @@ func (n *Network) Close() error {
 		})
 	}
 	wg.Wait()
+	if n.upEnd != nil {
+		n.upEnd()
+	}
 	if n.stop != nil {
 		n.stop()
 	}
@@ -316,6 +355,9 @@ func (n *Network) drop(l *link, why error) {
 		delete(n.links, l.peer)
 	}
 	n.mu.Unlock()
+	if n.up != nil {
+		n.up.forget(l)
+	}
 	go func() {
 		l.close()
 		n.closedLink(l, why)

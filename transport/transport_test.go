@@ -18,11 +18,19 @@ type pair struct {
 
 func newPair(t *testing.T, ids ...string) *pair {
 	t.Helper()
+	return newPairWith(t, Config{}, ids...)
+}
+
+// newPairWith is newPair with cfg for every Network (Self and Loopback set).
+func newPairWith(t *testing.T, cfg Config, ids ...string) *pair {
+	t.Helper()
 	hub := &localHub{nets: map[string]*Network{}}
 	p := &pair{nets: map[string]*Network{}, opened: map[string]chan string{}, closed: map[string]chan string{}, got: map[string]chan []byte{}}
 	for _, id := range ids {
 		p.opened[id], p.closed[id], p.got[id] = make(chan string, 8), make(chan string, 8), make(chan []byte, 1024)
-		n, err := New(Config{Self: id, Loopback: true}, hubSignaler{hub, id}, Handler{
+		c := cfg
+		c.Self, c.Loopback = id, true
+		n, err := New(c, hubSignaler{hub, id}, Handler{
 			Open:    func(peer string) { p.opened[id] <- peer },
 			Closed:  func(peer string) { p.closed[id] <- peer },
 			Message: func(_ string, b []byte) { p.got[id] <- bytes.Clone(b) },

@@ -49,6 +49,7 @@ func runSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&c.Verify, "verify", false, "compare every delivered segment with the origin's bytes")
 	fs.BoolVar(&c.ControlFirst, "control-first", false, "control messages skip the sender's media queue")
 	fs.BoolVar(&c.FIFOUplink, "fifo-uplink", false, "each viewer's upload is one first-in first-out queue for all its links (default: a queue per link, served in turn)")
+	fs.BoolVar(&c.PlainTurns, "plain-turns", false, "the per-link upload serves every link in turn alike (default: pushes to children that forward them go first, as the transport's paced uplink sends them)")
 	fs.Float64Var(&c.Utilization, "utilization", 0, "share of each viewer's upload given to children (0 = engine default 0.8)")
 	fs.IntVar(&c.Neighbours, "neighbours", 12, "links each viewer asks the tracker for")
 	fs.IntVar(&c.MaxConns, "max-links", 30, "links a viewer accepts in all")
