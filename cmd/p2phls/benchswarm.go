@@ -35,6 +35,7 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 	share := fs.Bool("share-playlists", false, "P2P arm: peers pass playlists down the trees")
 	segment := fs.Duration("segment", 2*time.Second, "the origin's segment duration")
 	util := fs.Float64("utilization", 0, "P2P arm: peer --utilization (0: the peer's default)")
+	maxUpload := fs.String("max-upload", "0", "P2P arm: peer --max-upload, which also paces each peer's sends (0: uncapped)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,9 +46,16 @@ func benchSwarm(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := engine.CheckUtilization(*util); err != nil {
 		return fmt.Errorf("bench swarm: --utilization %w", err)
 	}
+	upload, err := parseRate(*maxUpload)
+	if err != nil {
+		return fmt.Errorf("bench swarm: --max-upload: %w", err)
+	}
 	var peerArgs []string
 	if *util > 0 {
 		peerArgs = []string{"--utilization", strconv.FormatFloat(*util, 'g', -1, 64)}
+	}
+	if upload > 0 {
+		peerArgs = append(peerArgs, "--max-upload", strconv.FormatInt(upload, 10))
 	}
 	rep := swarmReport{Date: time.Now().UTC().Format(time.RFC3339), Duration: dur.String(), Segment: segment.String()}
 	if rep.P2P, err = bench.RunSwarm(ctx, bench.SwarmConfig{Bin: exe, Peers: *peers, Duration: *dur, Kill: *kill, SharePlaylists: *share,

@@ -61,3 +61,14 @@ func TestPeerRefusesAUtilizationOutOfBounds(t *testing.T) {
 		}
 	}
 }
+
+// `bench swarm --max-upload` takes a rate as `peer --max-upload` does, and
+// stops with a message naming the flag on anything else.
+func TestBenchSwarmRefusesABadMaxUpload(t *testing.T) {
+	for _, bad := range []string{"fast", "-1M"} {
+		out, err := exec.Command(binPath, "bench", "swarm", "--max-upload", bad).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "max-upload") {
+			t.Errorf("bench swarm --max-upload %s: err %v, output %q: want a failure naming --max-upload", bad, err, out)
+		}
+	}
+}
