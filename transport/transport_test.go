@@ -69,20 +69,8 @@ func TestLinkCarriesBytesAndCloses(t *testing.T) {
 	// 4 MiB in 64 KiB messages, paced on the high-water mark, arrive intact and in order
 	want := make([]byte, 4<<20)
 	_, _ = rand.Read(want)
-	go func() {
-		for off := 0; off < len(want); {
-			if p.nets["a"].Send("b", want[off:off+64<<10]) {
-				off += 64 << 10
-			} else {
-				time.Sleep(time.Millisecond)
-			}
-		}
-	}()
-	var got []byte
-	for len(got) < len(want) {
-		got = append(got, wait(t, p.got["b"], "data")...)
-	}
-	if !bytes.Equal(got, want) {
+	go pump(want, 64<<10, p.nets["a"].Send)
+	if got := gather(t, p.got["b"], len(want)); !bytes.Equal(got, want) {
 		t.Fatal("bytes differ")
 	}
 	st := p.nets["a"].Stats()
@@ -126,4 +114,26 @@ func TestGlareAndLimits(t *testing.T) {
 	if !p.nets["a"].Send("b", []byte("still")) || string(wait(t, p.got["b"], "still")) != "still" {
 		t.Fatal("link broken by a stale signal")
 	}
+}
+
+// pump sends want to b in chunks, each with the next of sends in turn,
+// waiting a millisecond whenever a link refuses.
+func pump(want []byte, chunk int, sends ...func(string, []byte) bool) {
+	for i, off := 0, 0; off < len(want); {
+		if sends[i%len(sends)]("b", want[off:off+chunk]) {
+			off, i = off+chunk, i+1
+		} else {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// gather collects n bytes of messages from c.
+func gather(t *testing.T, c chan []byte, n int) []byte {
+	t.Helper()
+	var got []byte
+	for len(got) < n {
+		got = append(got, wait(t, c, "data")...)
+	}
+	return got
 }

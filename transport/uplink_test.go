@@ -88,24 +88,8 @@ func TestPacedLinkCarriesBytesInOrder(t *testing.T) {
 	wait(t, p.opened["b"], "b open")
 	want := make([]byte, 1<<20)
 	_, _ = rand.Read(want)
-	go func() {
-		for i, off := 0, 0; off < len(want); i++ {
-			b, send := want[off:off+16<<10], p.nets["a"].Send
-			if i%2 == 1 {
-				send = p.nets["a"].SendFirst
-			}
-			if send("b", b) {
-				off += len(b)
-			} else {
-				time.Sleep(time.Millisecond)
-			}
-		}
-	}()
-	var got []byte
-	for len(got) < len(want) {
-		got = append(got, wait(t, p.got["b"], "data")...)
-	}
-	if !bytes.Equal(got, want) {
+	go pump(want, 16<<10, p.nets["a"].Send, p.nets["a"].SendFirst)
+	if got := gather(t, p.got["b"], len(want)); !bytes.Equal(got, want) {
 		t.Fatal("bytes differ")
 	}
 	_ = p.nets["a"].Close()
