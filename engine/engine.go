@@ -63,9 +63,10 @@ type SegmentInfo struct {
 // than 6 since session 7: with busy peers' queues kept short, a peer two
 // hops deeper is still on time, and at 1,000 mixed viewers the CDN bytes
 // fell 3–6 % (extra delay p50 +0.15 s, p95 unchanged). 10 since session
-// 26: with pushes to forwarding children sent first (Message.Forward) a
-// level costs about 35 ms instead of 50, and two more levels cut the
-// roots of 3,000 mixed viewers by a third (docs/BENCHMARKS.md).
+// 26: offload +0.007 at 1,000 mixed viewers (seeds 1–7) and +0.011 /
+// +0.007 at 3,000; with pushes to forwarding children sent first
+// (Message.Forward) a level costs about 35 ms instead of 50, which keeps
+// the deeper trees on time (docs/BENCHMARKS.md).
 const DefaultMaxDepth = 10
 
 // DefaultSpill is the share of its capacity (%) a peer keeps for its home
