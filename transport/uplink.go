@@ -107,11 +107,22 @@ func (u *uplink) next() (*link, []byte, bool) {
 	return q.l, m.b, true
 }
 
-// run sends until ctx ends, each message once the limiter has its bytes.
+// run sends until ctx ends: the messages whose turn it is, up to a burst's
+// bytes at a time, once the limiter has their bytes. One wait for a burst,
+// not one for each piece: a wake-up costs a peer's CPU more than a send.
 func (u *uplink) run(ctx context.Context) {
+	var batch []outgoing
 	for {
-		l, b, ok := u.next()
-		if !ok {
+		batch = batch[:0]
+		size := 0
+		for size < paceBurst {
+			l, b, ok := u.next()
+			if !ok {
+				break
+			}
+			batch, size = append(batch, outgoing{l, b}), size+len(b)
+		}
+		if len(batch) == 0 {
 			select {
 			case <-u.wake:
 				continue
@@ -119,13 +130,21 @@ func (u *uplink) run(ctx context.Context) {
 				return
 			}
 		}
-		for n := len(b); n > 0; n -= paceBurst {
+		for n := size; n > 0; n -= paceBurst {
 			if u.lim.WaitN(ctx, min(n, paceBurst)) != nil {
 				return
 			}
 		}
-		u.send(l, b)
+		for _, o := range batch {
+			u.send(o.l, o.b)
+		}
 	}
+}
+
+// outgoing is a message taken from its queue, to be sent.
+type outgoing struct {
+	l *link
+	b []byte
 }
 
 // forget drops l's queue (the link ended).

@@ -95,3 +95,27 @@ func TestPacedLinkCarriesBytesInOrder(t *testing.T) {
 	_ = p.nets["a"].Close()
 	_ = p.nets["b"].Close()
 }
+
+// Pieces smaller than a burst leave a burst at a time, one wait each: eight
+// 4 KiB pieces at 16 KiB/s go four at 0 s and four at 1 s.
+func TestPacedUplinkSendsSmallPiecesABurstAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		log := &sentLog{t0: time.Now()}
+		u := newUplink(paceBurst, 1<<20, log.send)
+		l := &link{peer: "l"}
+		for range 8 {
+			u.push(l, make([]byte, paceBurst/4), false)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { u.run(ctx); close(done) }()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		want := "[0s 0s 0s 0s 1s 1s 1s 1s]"
+		if got := fmt.Sprint(log.at); got != want {
+			t.Errorf("sent at %s, want %s", got, want)
+		}
+		cancel()
+		<-done
+	})
+}
