@@ -29,6 +29,14 @@ func (s *sentLog) send(l *link, b []byte) bool {
 	return true
 }
 
+// start runs u's sender until the returned stop, which waits for it.
+func start(u *uplink) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { u.run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
 // The paced uplink sends a message's bytes at its rate, the links marked
 // first before the others, each kind in turn, a message at a time; a link's
 // queue past the high-water mark refuses, and a forgotten link's messages
@@ -53,9 +61,7 @@ func TestPacedUplinkSendsForwardPushesFirstAtItsRate(t *testing.T) {
 			t.Fatal("a queue past the high-water mark took another message")
 		}
 		u.forget(gone)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { u.run(ctx); close(done) }()
+		stop := start(u)
 		time.Sleep(time.Minute)
 		synctest.Wait()
 		want := "[x y x leaf leaf leaf leaf]"
@@ -73,8 +79,7 @@ func TestPacedUplinkSendsForwardPushesFirstAtItsRate(t *testing.T) {
 		if len(log.got) != 8 {
 			t.Fatalf("%d messages sent after a new one on an idle uplink, want 8", len(log.got))
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
 
@@ -106,16 +111,13 @@ func TestPacedUplinkSendsSmallPiecesABurstAtATime(t *testing.T) {
 		for range 8 {
 			u.push(l, make([]byte, paceBurst/4), false)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { u.run(ctx); close(done) }()
+		stop := start(u)
 		time.Sleep(time.Minute)
 		synctest.Wait()
 		want := "[0s 0s 0s 0s 1s 1s 1s 1s]"
 		if got := fmt.Sprint(log.at); got != want {
 			t.Errorf("sent at %s, want %s", got, want)
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
